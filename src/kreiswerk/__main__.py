@@ -1,0 +1,3 @@
+from kreiswerk.cli import main
+
+main()

@@ -1,0 +1,127 @@
+"""Validators for the values citizens type: German formats first.
+
+Each returns the normalised value or raises ``django.core.exceptions.ValidationError``
+with a German message a citizen understands.
+"""
+
+import datetime
+import re
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email as django_validate_email
+from django.utils.translation import gettext as _
+from schwifty import IBAN
+from schwifty.exceptions import SchwiftyException
+
+_POSTAL_CODE = re.compile(r"^\d{5}$")
+_PHONE_ALLOWED = re.compile(r"^\+?[0-9 ()/\-.]+$")
+_DECIMAL_GERMAN = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$")
+_DECIMAL_DOT = re.compile(r"^[+-]?\d+(\.\d+)?$")
+
+
+def validate_postal_code(value: str) -> str:
+    """A German Postleitzahl: five digits; the 00 zone is not assigned."""
+    value = value.strip()
+    if not _POSTAL_CODE.match(value) or value.startswith("00"):
+        raise ValidationError(_("Geben Sie eine Postleitzahl mit fünf Ziffern ein, z. B. 88400."))
+    return value
+
+
+def validate_iban(value: str) -> str:
+    """Checks country format and the ISO 7064 checksum; returns the compact form."""
+    compact = re.sub(r"\s+", "", value).upper()
+    if not compact:
+        raise ValidationError(_("Geben Sie eine IBAN ein."))
+    try:
+        iban = IBAN(compact)
+    except SchwiftyException as exc:
+        raise ValidationError(
+            _(
+                "Die IBAN ist nicht gültig. Bitte prüfen Sie die Eingabe, z. B. DE02 1203 0000 0000 2020 51."
+            )
+        ) from exc
+    return iban.compact
+
+
+def format_iban(compact: str) -> str:
+    return " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))
+
+
+def validate_phone(value: str) -> str:
+    value = " ".join(value.split())
+    digits = re.sub(r"\D", "", value)
+    if not _PHONE_ALLOWED.match(value) or not 6 <= len(digits) <= 20:
+        raise ValidationError(
+            _("Geben Sie eine Telefonnummer ein, z. B. 07351 52-0 oder +49 7351 520.")
+        )
+    return value
+
+
+def validate_email(value: str) -> str:
+    value = value.strip()
+    try:
+        django_validate_email(value)
+    except ValidationError as exc:
+        raise ValidationError(
+            _("Geben Sie eine E-Mail-Adresse im Format name@beispiel.de ein.")
+        ) from exc
+    return value
+
+
+def parse_decimal(value: str, *, places: int | None = None) -> Decimal:
+    """German input ("1.234,50") and plain input ("1234.50") both become a Decimal."""
+    text = value.strip().replace(" ", "").replace("\u00a0", "").removesuffix("€").strip()
+    if _DECIMAL_GERMAN.match(text) and ("," in text or text.count(".") != 1):
+        normalised = text.replace(".", "").replace(",", ".")
+    elif _DECIMAL_DOT.match(text):
+        normalised = text
+    else:
+        raise ValidationError(_("Geben Sie eine Zahl ein, z. B. 12,50."))
+    try:
+        number = Decimal(normalised)
+    except InvalidOperation as exc:  # pragma: no cover - the patterns above exclude this
+        raise ValidationError(_("Geben Sie eine Zahl ein, z. B. 12,50.")) from exc
+    if places is not None and -number.as_tuple().exponent > places:
+        raise ValidationError(
+            _("Geben Sie höchstens %(places)s Nachkommastellen ein.") % {"places": places}
+        )
+    return number
+
+
+def parse_integer(value: str) -> int:
+    text = value.strip().replace(".", "").replace(" ", "")
+    if not re.fullmatch(r"[+-]?\d{1,15}", text):
+        raise ValidationError(_("Geben Sie eine ganze Zahl ein, z. B. 3."))
+    return int(text)
+
+
+def parse_date_parts(day: str, month: str, year: str) -> datetime.date:
+    """GOV.UK-style three inputs; the message names what is missing or wrong."""
+    day, month, year = day.strip(), month.strip(), year.strip()
+    missing = [
+        name for name, part in ((_("Tag"), day), (_("Monat"), month), (_("Jahr"), year)) if not part
+    ]
+    if missing and len(missing) < 3:
+        raise ValidationError(
+            _("Das Datum ist unvollständig: %(parts)s fehlt.") % {"parts": ", ".join(missing)}
+        )
+    if not (day.isdigit() and month.isdigit() and year.isdigit()) or len(year) != 4:
+        raise ValidationError(
+            _("Geben Sie ein gültiges Datum ein, z. B. 27 3 2026 (Jahr vierstellig).")
+        )
+    try:
+        return datetime.date(int(year), int(month), int(day))
+    except ValueError as exc:
+        raise ValidationError(
+            _("Dieses Datum gibt es nicht. Bitte prüfen Sie Tag und Monat.")
+        ) from exc
+
+
+def format_decimal(value: Decimal | str, *, places: int = 2) -> str:
+    """German notation with thousands separators: 1.234,50."""
+    number = Decimal(value).quantize(Decimal(1).scaleb(-places)) if places else Decimal(value)
+    sign = "-" if number < 0 else ""
+    integer, _sep, fraction = f"{abs(number):f}".partition(".")
+    grouped = f"{int(integer):,}".replace(",", ".")
+    return f"{sign}{grouped},{fraction}" if fraction else f"{sign}{grouped}"

@@ -1,0 +1,57 @@
+"""Background jobs on Django's task API, with bounded retries and exponential backoff.
+
+A job function takes keyword arguments only (ids, never personal data) plus
+``attempt``. On failure it is enqueued again with a delay until
+``max_attempts``; the last failure is logged and re-raised so the backend
+records the job as failed.
+"""
+
+import functools
+import logging
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django_tasks import task
+
+logger = logging.getLogger(__name__)
+
+
+def retrying_task(
+    *, max_attempts: int = 6, base_delay_seconds: int = 30, max_delay_seconds: int = 3600
+):
+    """Decorate a job function; returns the task object (``.enqueue(**kwargs)``)."""
+
+    def decorator(func):
+        @functools.wraps(func)
+        def run(*, attempt: int = 1, **kwargs):
+            try:
+                return func(**kwargs)
+            except Exception as exc:
+                if attempt >= max_attempts:
+                    logger.error("job %s failed for good after %s attempts", func.__name__, attempt)
+                    raise
+                delay = min(max_delay_seconds, base_delay_seconds * 2 ** (attempt - 1))
+                logger.warning(
+                    "job %s attempt %s failed (%s); retrying in %ss",
+                    func.__name__,
+                    attempt,
+                    type(exc).__name__,
+                    delay,
+                )
+                retry = job
+                # The in-process backend of tests cannot defer; it retries at once.
+                if job.get_backend().supports_defer:
+                    retry = job.using(run_after=timezone.now() + timedelta(seconds=delay))
+                retry.enqueue(attempt=attempt + 1, **kwargs)
+                return None
+
+        job = task(run)
+        return job
+
+    return decorator
+
+
+def enqueue_on_commit(job, **kwargs) -> None:
+    """Start ``job`` once the surrounding transaction has committed (never for rolled-back work)."""
+    transaction.on_commit(lambda: job.enqueue(**kwargs))

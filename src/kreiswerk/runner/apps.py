@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class RunnerConfig(AppConfig):
+    name = "kreiswerk.runner"
+    default_auto_field = "django.db.models.BigAutoField"

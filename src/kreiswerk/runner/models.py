@@ -1,0 +1,43 @@
+import uuid
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from kreiswerk.assistants.models import AssistantVersion
+from kreiswerk.crypto.fields import EncryptedJSONField, EncryptedTextField
+
+
+class Draft(models.Model):
+    """An application in progress, stored server-side after every step.
+
+    The browser holds only the session; a resume link (token hashed here) lets
+    the citizen continue on another day or device until ``expires_at``.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    version = models.ForeignKey(AssistantVersion, on_delete=models.CASCADE, related_name="drafts")
+    answers = EncryptedJSONField(default=dict)
+    language = models.CharField(max_length=5, default="de")
+    is_test = models.BooleanField(default=False)
+    # Steps the citizen has completed, in order; the check page needs them all.
+    completed_steps = models.JSONField(default=list)
+    submit_key = models.UUIDField(default=uuid.uuid4, unique=True)
+    resume_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    resume_email = EncryptedTextField(blank=True, null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    expires_at = models.DateTimeField(_("läuft ab am"), db_index=True)
+    submitted = models.OneToOneField(
+        "submissions.Submission",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="draft",
+    )
+
+    class Meta:
+        verbose_name = _("Entwurf")
+        verbose_name_plural = _("Entwürfe")
+
+    def __str__(self) -> str:
+        return f"Entwurf {self.pk}"

@@ -1,0 +1,100 @@
+"""The citizen's application in progress: drafts, resume links, attachments, purge."""
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from kreiswerk.crypto.files import delete_stored
+from kreiswerk.jobs import enqueue_on_commit
+from kreiswerk.submissions.models import Attachment
+
+from .models import Draft
+
+SESSION_DRAFTS = "kreiswerk_drafts"
+SESSION_SUBMISSIONS = "kreiswerk_submissions"
+
+
+def _expiry():
+    return timezone.now() + timedelta(days=settings.KREISWERK_DRAFT_DAYS)
+
+
+def draft_start(*, version, language: str, is_test: bool = False) -> Draft:
+    return Draft.objects.create(
+        version=version, language=language, is_test=is_test, expires_at=_expiry()
+    )
+
+
+def draft_save(*, draft: Draft, answers: dict, completed_step: str | None = None) -> Draft:
+    draft.answers = answers
+    if completed_step and completed_step not in draft.completed_steps:
+        draft.completed_steps = [*draft.completed_steps, completed_step]
+    draft.expires_at = _expiry()
+    draft.save(update_fields=["answers", "completed_steps", "expires_at", "updated_at"])
+    return draft
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def draft_resume_token_create(*, draft: Draft) -> str:
+    """A new secret for the resume link; only its hash is stored, an older link stops working."""
+    token = secrets.token_urlsafe(32)
+    draft.resume_token_hash = _token_hash(token)
+    draft.save(update_fields=["resume_token_hash", "updated_at"])
+    return token
+
+
+def draft_resume_link_request(*, draft: Draft, email: str) -> None:
+    """Remember the address (encrypted) and send the link from a job (the token never enters the queue)."""
+    from .tasks import draft_resume_link_send
+
+    draft.resume_email = email
+    draft.save(update_fields=["resume_email", "updated_at"])
+    enqueue_on_commit(draft_resume_link_send, draft_id=str(draft.pk))
+
+
+def draft_by_resume_token(token: str) -> Draft | None:
+    if not token or len(token) > 100:
+        return None
+    return (
+        Draft.objects.filter(
+            resume_token_hash=_token_hash(token),
+            submitted__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .select_related("version__assistant")
+        .first()
+    )
+
+
+def drafts_purge(*, now=None) -> int:
+    """Delete expired drafts and their encrypted files; returns how many drafts went."""
+    now = now or timezone.now()
+    count = 0
+    for draft in Draft.objects.filter(expires_at__lte=now).iterator(chunk_size=200):
+        with transaction.atomic():
+            paths = list(Attachment.objects.filter(draft=draft).values_list("path", flat=True))
+            draft.delete()
+            transaction.on_commit(lambda paths=paths: [delete_stored(path) for path in paths])
+        count += 1
+    return count
+
+
+def session_drafts(session) -> list[str]:
+    return list(session.get(SESSION_DRAFTS, []))
+
+
+def session_bind_draft(session, draft: Draft) -> None:
+    ids = [i for i in session_drafts(session) if i != str(draft.pk)][-19:]
+    session[SESSION_DRAFTS] = [*ids, str(draft.pk)]
+
+
+def session_bind_submission(session, submission) -> None:
+    ids = list(session.get(SESSION_SUBMISSIONS, []))[-19:]
+    if str(submission.pk) not in ids:
+        session[SESSION_SUBMISSIONS] = [*ids, str(submission.pk)]

@@ -1,0 +1,310 @@
+"""``kreiswerk demo``: the fictional Landkreis Musterkreis with staff and six assistants.
+
+Idempotent, so ``make run`` can call it every time: existing Mandanten, units,
+accounts and memberships are kept as they are (a changed demo password stays
+changed), and an assistant gets a new version only when its YAML file differs
+from every stored version.
+"""
+
+from dataclasses import dataclass, field
+from importlib import resources
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from kreiswerk.assistants import definition as definition_module
+from kreiswerk.assistants.models import Assistant, AssistantVersion
+from kreiswerk.assistants.services import assistant_import, version_publish
+from kreiswerk.tenancy.models import Mandant, OrganisationalUnit, Role
+from kreiswerk.tenancy.services import (
+    mandant_create,
+    membership_grant,
+    staff_user_create,
+    unit_create,
+)
+
+PASSWORD = "Musterkreis-Demo-2026"  # noqa: S105 - the documented demo password
+COUNTY = "musterkreis"
+
+D, A, S = (
+    OrganisationalUnit.Kind.DEZERNAT,
+    OrganisationalUnit.Kind.AMT,
+    OrganisationalUnit.Kind.SACHGEBIET,
+)
+
+
+@dataclass(frozen=True)
+class Unit:
+    code: str
+    name: str
+    kind: str
+    children: tuple["Unit", ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class DemoMandant:
+    slug: str
+    name: str
+    kind: str
+    prefix: str
+    units: tuple[Unit, ...]
+
+
+MANDANTEN = (
+    DemoMandant(
+        slug=COUNTY,
+        name="Landkreis Musterkreis",
+        kind=Mandant.Kind.COUNTY,
+        prefix="MK",
+        units=(
+            Unit(
+                "dez1",
+                "Dezernat 1 – Zentrale Dienste",
+                D,
+                (
+                    Unit(
+                        "hauptamt",
+                        "Hauptamt",
+                        A,
+                        (
+                            Unit("org-it", "Sachgebiet Organisation und IT", S),
+                            Unit("personal", "Sachgebiet Personal und Reisekosten", S),
+                        ),
+                    ),
+                ),
+            ),
+            Unit(
+                "dez2",
+                "Dezernat 2 – Ordnung und Verkehr",
+                D,
+                (
+                    Unit(
+                        "ordnungsamt", "Ordnungsamt", A, (Unit("gewerbe", "Sachgebiet Gewerbe", S),)
+                    ),
+                    Unit("strassenverkehrsamt", "Straßenverkehrsamt", A),
+                ),
+            ),
+            Unit(
+                "dez3",
+                "Dezernat 3 – Soziales und Bildung",
+                D,
+                (
+                    Unit(
+                        "schulamt",
+                        "Schul- und Kulturamt",
+                        A,
+                        (Unit("schuelerbefoerderung", "Sachgebiet Schülerbeförderung", S),),
+                    ),
+                ),
+            ),
+            Unit(
+                "dez4",
+                "Dezernat 4 – Umwelt und ländlicher Raum",
+                D,
+                (Unit("forstamt", "Kreisforstamt", A),),
+            ),
+        ),
+    ),
+    DemoMandant(
+        slug="musterstadt",
+        name="Stadt Musterstadt",
+        kind=Mandant.Kind.MUNICIPALITY,
+        prefix="MS",
+        units=(
+            Unit(
+                "buergerdienste",
+                "Fachbereich Bürgerdienste",
+                D,
+                (
+                    Unit(
+                        "buergeramt",
+                        "Bürgeramt",
+                        A,
+                        (Unit("meldewesen", "Sachgebiet Meldewesen", S),),
+                    ),
+                ),
+            ),
+            Unit(
+                "finanzen",
+                "Fachbereich Finanzen",
+                D,
+                (
+                    Unit(
+                        "steueramt",
+                        "Steueramt",
+                        A,
+                        (Unit("hundesteuer", "Sachgebiet Hundesteuer und Vergnügungsteuer", S),),
+                    ),
+                ),
+            ),
+        ),
+    ),
+    DemoMandant(
+        slug="beispielheim",
+        name="Gemeinde Beispielheim",
+        kind=Mandant.Kind.MUNICIPALITY,
+        prefix="BH",
+        units=(
+            Unit("hauptamt", "Hauptamt", A, (Unit("buergerbuero", "Bürgerbüro", S),)),
+            Unit("rechnungsamt", "Rechnungsamt", A),
+        ),
+    ),
+)
+
+# Demo assistant file → (Mandant, unit code).
+ASSISTANTS = (
+    ("gewerbeanmeldung", COUNTY, "gewerbe"),
+    ("schuelerbefoerderung", COUNTY, "schuelerbefoerderung"),
+    ("reitkennzeichen", COUNTY, "forstamt"),
+    ("informationszugang", COUNTY, "hauptamt"),
+    ("dienstreiseantrag", COUNTY, "personal"),
+    ("hundeanmeldung", "musterstadt", "steueramt"),
+)
+
+# Username → (first name, last name, [(Mandant, unit code, role)]); None as unit code
+# means every top-level unit of that Mandant.
+STAFF = (
+    (
+        "formulare",
+        "Frieda",
+        "Formular",
+        [
+            (COUNTY, None, Role.FORM_ADMIN),
+            ("musterstadt", "steueramt", Role.FORM_ADMIN),
+        ],
+    ),
+    (
+        "sachbearbeitung",
+        "Sascha",
+        "Sachbearbeiter",
+        [
+            (COUNTY, "gewerbe", Role.CASEWORKER),
+            (COUNTY, "schuelerbefoerderung", Role.CASEWORKER),
+            (COUNTY, "forstamt", Role.CASEWORKER),
+            ("musterstadt", "steueramt", Role.CASEWORKER),
+        ],
+    ),
+    (
+        "administration",
+        "Adrian",
+        "Administrator",
+        [
+            (COUNTY, None, Role.ADMIN),
+            ("musterstadt", None, Role.ADMIN),
+            ("beispielheim", None, Role.ADMIN),
+        ],
+    ),
+)
+
+
+def demo_definition(slug: str) -> dict:
+    text = resources.files("kreiswerk.assistants").joinpath(f"demo/{slug}.yaml").read_bytes()
+    return definition_module.load_text(text)
+
+
+class Command(BaseCommand):
+    help = "Legt die Demo-Daten an (Landkreis Musterkreis); mehrfach ausführbar."
+
+    def handle(self, *args, **options):
+        self.counts = {"mandanten": 0, "einheiten": 0, "konten": 0, "rollen": 0, "versionen": 0}
+        try:
+            with transaction.atomic():
+                mandanten = {demo.slug: self.mandant(demo) for demo in MANDANTEN}
+                self.staff(mandanten)
+                published = [self.assistant(slug, mandanten[m], u) for slug, m, u in ASSISTANTS]
+        except definition_module.DefinitionError as exc:
+            raise CommandError(
+                "Ein Demo-Assistent ist ungültig:\n  - " + "\n  - ".join(exc.problems)
+            ) from exc
+        self.summary(published)
+
+    def mandant(self, demo: DemoMandant) -> Mandant:
+        mandant = Mandant.objects.filter(slug=demo.slug).first()
+        if mandant is None:
+            county = None if demo.kind == Mandant.Kind.COUNTY else Mandant.objects.get(slug=COUNTY)
+            mandant = mandant_create(
+                slug=demo.slug,
+                name=demo.name,
+                kind=demo.kind,
+                reference_prefix=demo.prefix,
+                state="BW",
+                county=county,
+            )
+            self.counts["mandanten"] += 1
+        for unit in demo.units:
+            self.unit(mandant, unit, None)
+        return mandant
+
+    def unit(self, mandant: Mandant, spec: Unit, parent: OrganisationalUnit | None) -> None:
+        unit = OrganisationalUnit.objects.filter(mandant=mandant, code=spec.code).first()
+        if unit is None:
+            unit = unit_create(
+                mandant=mandant, code=spec.code, name=spec.name, kind=spec.kind, parent=parent
+            )
+            self.counts["einheiten"] += 1
+        for child in spec.children:
+            self.unit(mandant, child, unit)
+
+    def staff(self, mandanten: dict[str, Mandant]) -> None:
+        users = get_user_model().objects
+        for username, first_name, last_name, grants in STAFF:
+            user = users.filter(username=username).first()
+            if user is None:
+                user = staff_user_create(
+                    username=username,
+                    password=PASSWORD,
+                    first_name=first_name,
+                    last_name=last_name,
+                    email=f"{username}@musterkreis.example",
+                )
+                self.counts["konten"] += 1
+            for mandant_slug, code, role in grants:
+                units = OrganisationalUnit.objects.filter(mandant=mandanten[mandant_slug])
+                units = units.filter(code=code) if code else units.filter(parent__isnull=True)
+                for unit in units:
+                    if not user.memberships.filter(unit=unit, role=role).exists():
+                        membership_grant(user=user, unit=unit, role=role)
+                        self.counts["rollen"] += 1
+
+    def assistant(self, slug: str, mandant: Mandant, unit_code: str) -> AssistantVersion | None:
+        data = demo_definition(slug)
+        assistant = Assistant.objects.filter(mandant=mandant, slug=data["slug"]).first()
+        if assistant is not None:
+            versions = list(assistant.versions.all())
+            same = next((v for v in versions if v.definition == data), None)
+            if same is not None:
+                # Unchanged: publish a leftover draft, but never revive a retired assistant.
+                if same.state == AssistantVersion.State.DRAFT and not any(
+                    v.state == AssistantVersion.State.PUBLISHED for v in versions
+                ):
+                    return version_publish(version=same)
+                return same if same.state == AssistantVersion.State.PUBLISHED else None
+        unit = OrganisationalUnit.objects.get(mandant=mandant, code=unit_code)
+        self.counts["versionen"] += 1
+        return assistant_import(
+            data=data, mandant=mandant, unit=unit, note="Demo-Daten (kreiswerk demo)", publish=True
+        )
+
+    def summary(self, published: list[AssistantVersion | None]) -> None:
+        c = self.counts
+        if any(c.values()):
+            self.stdout.write(
+                f"Demo-Daten angelegt: {c['mandanten']} Mandanten, {c['einheiten']} Organisationseinheiten, "
+                f"{c['konten']} Konten, {c['rollen']} Rollen, {c['versionen']} Assistenten-Versionen."
+            )
+        else:
+            self.stdout.write("Demo-Daten sind bereits vollständig vorhanden; nichts geändert.")
+        for version in published:
+            if version is not None:
+                assistant = version.assistant
+                self.stdout.write(
+                    f"  • {assistant.title} – {assistant.mandant.name}, {assistant.unit.name} (Version {version.number})"
+                )
+        self.stdout.write(
+            self.style.SUCCESS(
+                "Anmeldung für Beschäftigte unter /verwaltung/anmelden/ mit den Benutzernamen "
+                f"„formulare“, „sachbearbeitung“ oder „administration“ und dem Passwort {PASSWORD}. "
+                "Beim ersten Anmelden richten Sie eine Authenticator-App ein (zweiter Faktor)."
+            )
+        )

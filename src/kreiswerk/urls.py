@@ -1,0 +1,18 @@
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from .operations.views import healthz
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("sprache/", set_language, name="set_language"),
+    path("verwaltung/", include("kreiswerk.accounts.urls")),
+    path("verwaltung/formulare/", include("kreiswerk.assistants.urls")),
+    path("verwaltung/eingaenge/", include("kreiswerk.submissions.urls")),
+    path("", include("kreiswerk.runner.urls")),
+]
+
+handler400 = "kreiswerk.views.error_400"
+handler403 = "kreiswerk.views.error_403"
+handler404 = "kreiswerk.views.error_404"
+handler500 = "kreiswerk.views.error_500"

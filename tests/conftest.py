@@ -1,0 +1,133 @@
+"""Shared fixtures: a county with units, staff with roles, and a logged-in staff client."""
+
+import pytest
+from django.test import Client
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from kreiswerk.assistants.services import assistant_import
+from kreiswerk.tenancy.models import Mandant, OrganisationalUnit, Role
+from kreiswerk.tenancy.services import (
+    mandant_create,
+    membership_grant,
+    staff_user_create,
+    unit_create,
+)
+
+PASSWORD = "Sicheres-Passwort-2026"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_files(settings, tmp_path):
+    settings.KREISWERK_FILES_DIR = tmp_path / "files"
+    settings.EMAIL_FILE_PATH = tmp_path / "mail"
+
+
+@pytest.fixture
+def mandant(db) -> Mandant:
+    return mandant_create(
+        slug="musterkreis", name="Landkreis Musterkreis", kind="landkreis", reference_prefix="MK"
+    )
+
+
+@pytest.fixture
+def unit(mandant) -> OrganisationalUnit:
+    """Sachgebiet Gewerbe inside Amt für öffentliche Ordnung inside Dezernat 2."""
+    dezernat = unit_create(mandant=mandant, code="dez2", name="Dezernat 2", kind="dezernat")
+    amt = unit_create(
+        mandant=mandant,
+        code="ordnungsamt",
+        name="Amt für öffentliche Ordnung",
+        kind="amt",
+        parent=dezernat,
+    )
+    return unit_create(
+        mandant=mandant, code="gewerbe", name="Sachgebiet Gewerbe", kind="sachgebiet", parent=amt
+    )
+
+
+@pytest.fixture
+def other_unit(mandant) -> OrganisationalUnit:
+    return unit_create(mandant=mandant, code="jugendamt", name="Jugendamt", kind="amt")
+
+
+def make_staff(username: str, *, unit: OrganisationalUnit | None = None, role: str | None = None):
+    user = staff_user_create(username=username, password=PASSWORD, first_name=username.title())
+    if unit is not None and role is not None:
+        membership_grant(user=user, unit=unit, role=role)
+    TOTPDevice.objects.create(user=user, name="Test", confirmed=True)
+    return user
+
+
+@pytest.fixture
+def caseworker(unit):
+    return make_staff("sachbearbeitung", unit=unit, role=Role.CASEWORKER)
+
+
+@pytest.fixture
+def form_admin(unit):
+    return make_staff("formulare", unit=unit, role=Role.FORM_ADMIN)
+
+
+@pytest.fixture
+def administrator(mandant, unit):
+    return make_staff(
+        "administration", unit=OrganisationalUnit.objects.get(code="dez2"), role=Role.ADMIN
+    )
+
+
+def login_verified(client: Client, user) -> Client:
+    """A staff session that passed both factors (what the OTP view leaves behind)."""
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    device = TOTPDevice.objects.get(user=user, confirmed=True)
+    session = client.session
+    session["otp_device_id"] = device.persistent_id
+    session.save()
+    return client
+
+
+@pytest.fixture
+def staff_client():
+    def make(user) -> Client:
+        return login_verified(Client(), user)
+
+    return make
+
+
+@pytest.fixture
+def publish_assistant(mandant, unit):
+    """Import and publish a definition dict; returns the published version."""
+
+    def make(definition: dict, *, target_unit=None):
+        return assistant_import(
+            data=definition, mandant=mandant, unit=target_unit or unit, publish=True
+        )
+
+    return make
+
+
+def simple_definition(**overrides) -> dict:
+    """A small valid assistant used where the content does not matter."""
+    definition = {
+        "format": "kreiswerk-assistant/1",
+        "slug": "testantrag",
+        "title": {"de": "Testantrag", "en": "Test application"},
+        "confirmation_email_field": "email",
+        "steps": [
+            {
+                "key": "person",
+                "title": "Angaben zur Person",
+                "elements": [
+                    {"key": "name", "type": "text", "label": "Name", "required": True},
+                    {"key": "email", "type": "email", "label": "E-Mail-Adresse", "required": True},
+                    {
+                        "key": "anzahl",
+                        "type": "integer",
+                        "label": "Anzahl",
+                        "validation": {"min": 1, "max": 5},
+                    },
+                ],
+            }
+        ],
+    }
+    definition.update(overrides)
+    return definition
