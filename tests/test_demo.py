@@ -12,9 +12,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kreiswerk.accounts.services import totp_enrolment_device
 from kreiswerk.assistants.models import Assistant, AssistantVersion
+from kreiswerk.tenancy.management.commands.demo import PASSWORD, demo_definition
 from kreiswerk.tenancy.models import Mandant, Membership, OrganisationalUnit, Role
 from kreiswerk.tenancy.permissions import has_role
-from kreiswerk.tenancy.management.commands.demo import PASSWORD, demo_definition
 
 from .conftest import login_verified
 
@@ -80,9 +80,7 @@ def test_demo_creates_county_municipalities_units_staff_and_assistants():
         "forstamt",
     ]:
         assert OrganisationalUnit.objects.filter(mandant=county, code=code).exists(), code
-    assert OrganisationalUnit.objects.filter(
-        mandant=towns["musterstadt"], code="steueramt"
-    ).exists()
+    assert OrganisationalUnit.objects.filter(mandant=towns["musterstadt"], code="steueramt").exists()
 
     # Six published assistants in fitting Mandanten and units.
     for slug, (mandant_slug, unit_code) in SLUGS.items():
@@ -141,9 +139,7 @@ def test_demo_keeps_a_changed_password_and_a_retired_assistant():
     run_demo()
     user.refresh_from_db()
     assert user.check_password("Ein-anderes-Passwort-2026")
-    states = set(
-        Assistant.objects.get(slug="reitkennzeichen").versions.values_list("state", flat=True)
-    )
+    states = set(Assistant.objects.get(slug="reitkennzeichen").versions.values_list("state", flat=True))
     assert states == {AssistantVersion.State.RETIRED}
 
 

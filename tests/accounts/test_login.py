@@ -321,9 +321,7 @@ def _active_session(staff_client, user) -> Client:
 def test_idle_timeout_logs_out(staff_client, caseworker):
     client = _active_session(staff_client, caseworker)
     session = client.session
-    session[middleware.SESSION_LAST_SEEN] = (
-        int(time.time()) - settings.KREISWERK_SESSION_IDLE_MINUTES * 60 - 5
-    )
+    session[middleware.SESSION_LAST_SEEN] = int(time.time()) - settings.KREISWERK_SESSION_IDLE_MINUTES * 60 - 5
     session.save()
     response = client.get(reverse("submissions:list"))
     assert response.status_code == 302
@@ -504,9 +502,7 @@ def test_home_links_by_role(staff_client, caseworker, form_admin, administrator)
 
 
 def test_home_lists_open_internal_assistants(staff_client, caseworker, publish_assistant):
-    internal = publish_assistant(
-        simple_definition(slug="dienstreise", title="Dienstreiseantrag", audience="internal")
-    )
+    internal = publish_assistant(simple_definition(slug="dienstreise", title="Dienstreiseantrag", audience="internal"))
     publish_assistant(simple_definition(slug="buergerantrag", title="Bürgerantrag"))
     html = staff_client(caseworker).get(HOME).content.decode()
     assert "Dienstreiseantrag" in html

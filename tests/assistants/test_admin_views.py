@@ -314,8 +314,12 @@ def test_export_carries_the_publication_window(admin_client, imported, unit):
     Assistant.objects.filter(pk=imported.pk).update(active_from=None, active_until=None)
     do_import(admin_client, unit, SimpleUploadedFile("export.yaml", response.content))
     imported.refresh_from_db()
-    assert (imported.active_from, imported.active_until) == (start, end)
+    # A draft does not change the live assistant; its window applies when it is published.
+    assert (imported.active_from, imported.active_until) == (None, None)
     assert version(imported, 3).definition == data
+    admin_client.post(reverse("assistants:publish", args=[version(imported, 3).pk]))
+    imported.refresh_from_db()
+    assert (imported.active_from, imported.active_until) == (start, end)
 
 
 def test_export_unknown_format_is_404(admin_client, imported):

@@ -44,9 +44,7 @@ def test_validate_accepts_a_demo_file():
 def test_validate_reports_german_problems(tmp_path):
     data = simple_definition()
     data["steps"][0]["elements"].append({"key": "name", "type": "text", "label": "Noch ein Name"})
-    data["steps"][0]["elements"].append(
-        {"key": "staat", "type": "select", "label": "Staat", "codelist": "staaten"}
-    )
+    data["steps"][0]["elements"].append({"key": "staat", "type": "select", "label": "Staat", "codelist": "staaten"})
     path = write(tmp_path, "kaputt.yaml", data)
     with pytest.raises(CommandError) as error:
         run("validate", str(path))
@@ -120,9 +118,7 @@ def test_import_names_unknown_mandant_and_unit(tmp_path, mandant, unit):
         run("import", str(path), "--unit", "nirgendwo")
     with pytest.raises(CommandError, match="--unit"):
         run("import", str(path))  # a new assistant and three units to choose from
-    other = mandant_create(
-        slug="musterstadt", name="Stadt Musterstadt", kind="gemeinde", reference_prefix="MS"
-    )
+    other = mandant_create(slug="musterstadt", name="Stadt Musterstadt", kind="gemeinde", reference_prefix="MS")
     unit_create(mandant=other, code="steueramt", name="Steueramt", kind="amt")
     with pytest.raises(CommandError, match="mehrere Mandanten"):
         run("import", str(path), "--unit", "gewerbe")

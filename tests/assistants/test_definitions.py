@@ -26,12 +26,6 @@ def demo(name: str) -> dict:
     return load_text((DEMO / f"{name}.yaml").read_bytes())
 
 
-def walk(elements):
-    for element in elements:
-        yield element
-        yield from walk(element.elements)
-
-
 def texts_of(value):
     """Every translatable text object of a raw definition (dicts with a "de" key)."""
     if isinstance(value, dict):
@@ -72,9 +66,7 @@ def test_demo_definition_parses_and_is_complete(path):
     autocomplete = {element.autocomplete for element in parsed._all_elements()}
     assert {"given-name", "family-name", "email"} <= autocomplete
     # English titles for the language switch.
-    assert definition_module.localized(parsed.title, "en") != definition_module.localized(
-        parsed.title, "de"
-    )
+    assert definition_module.localized(parsed.title, "en") != definition_module.localized(parsed.title, "de")
     assert all(isinstance(step.title, dict) and step.title.get("en") for step in parsed.steps)
     # Every assistant ends with a declaration.
     assert parsed.steps[-1].elements[-1].type == "declaration"
@@ -90,11 +82,7 @@ def test_demo_definitions_together_use_every_feature():
     assert any(e.required_if is not None for d in parsed for e in d._all_elements())
     assert any(d.raw.get("codelists") for d in parsed)
     assert any(step.checks for d in parsed for step in d.steps)
-    assert any(
-        e.type == "repeat" and e.min_items >= 1 and e.max_items > 1
-        for d in parsed
-        for e in d._all_elements()
-    )
+    assert any(e.type == "repeat" and e.min_items >= 1 and e.max_items > 1 for d in parsed for e in d._all_elements())
     fees = [d for d in parsed if d.fee]
     assert len(fees) >= 3
     assert {d.audience for d in parsed} == {"public", "internal"}
@@ -125,6 +113,78 @@ def test_trade_registration_suits_the_browser_test():
     assert all(not element.required and element.required_if is None for element in files)
 
 
+def plausible_trade_registration(**changes) -> dict:
+    import datetime
+
+    today = datetime.date.today()
+    answers = {
+        "vorname": "Erika",
+        "nachname": "Mustermann",
+        "geburtsdatum": "1985-04-12",
+        "staatsangehoerigkeit": "deutsch",
+        "email": "erika.mustermann@example.org",
+        "telefon": "07351 52-0",
+        "rechtsform": "gmbh",
+        "betriebsname": "Mustermann Fahrräder GmbH",
+        "taetigkeit": "Einzelhandel mit Fahrrädern und Zubehör",
+        "bereiche": ["handel", "handwerk"],
+        "wz_code": "47.64",
+        "nebenerwerb": True,
+        "beschaeftigte": 2,
+        "erlaubnispflichtig": True,
+        "registergericht": "Amtsgericht Ulm",
+        "registernummer": "HRB 12345",
+        "betriebsanschrift": {
+            "street": "Marktplatz",
+            "house_number": "1",
+            "postal_code": "88400",
+            "city": "Musterstadt",
+        },
+        "wohnung_gleich": True,
+        "anlass": "neugruendung",
+        "beginn_datum": today.isoformat(),
+        "befristet": True,
+        "ende_datum": (today + datetime.timedelta(days=90)).isoformat(),
+        "erklaerung": True,
+    }
+    answers.update(changes)
+    return answers
+
+
+def test_trade_registration_is_completable_with_plausible_data():
+    import datetime
+
+    from kreiswerk.assistants.evaluation import all_errors, visible_steps
+
+    parsed = parse(demo("gewerbeanmeldung"))
+    assert all_errors(parsed, plausible_trade_registration()) == []
+    assert [s.key for s in visible_steps(parsed, plausible_trade_registration())] == [
+        "person",
+        "betrieb",
+        "register",
+        "anschrift",
+        "beginn",
+        "abschluss",
+    ]
+    sole_trader = plausible_trade_registration(rechtsform="einzelunternehmen")
+    assert "register" not in [s.key for s in visible_steps(parsed, sole_trader)]
+    # The cross-field checks: the end after the start, the start at most 30 days back.
+    today = datetime.date.today()
+    wrong_end = plausible_trade_registration(ende_datum=today.isoformat())
+    assert [e.message for e in all_errors(parsed, wrong_end)] == ["Das Ende der Tätigkeit muss nach dem Beginn liegen."]
+    too_early = plausible_trade_registration(beginn_datum=(today - datetime.timedelta(days=31)).isoformat())
+    assert [e.key for e in all_errors(parsed, too_early)] == ["beginn_datum"]
+
+
+def test_trade_registration_accepts_no_as_an_answer():
+    from kreiswerk.assistants.evaluation import all_errors
+
+    parsed = parse(demo("gewerbeanmeldung"))
+    answers = plausible_trade_registration(nebenerwerb=False, erlaubnispflichtig=False, befristet=False)
+    del answers["ende_datum"]
+    assert all_errors(parsed, answers) == []
+
+
 def test_demo_fees_compute():
     from kreiswerk.assistants.evaluation import computed_values
 
@@ -133,19 +193,11 @@ def test_demo_fees_compute():
         {"hund_name": "Rex", "listenhund": True},
         {"hund_name": "Luna", "listenhund": False},
     ]
-    assert (
-        computed_values(parse(demo("hundeanmeldung")), {"hunde": dogs})["hundesteuer"] == "924.00"
-    )
-    assert (
-        computed_values(parse(demo("hundeanmeldung")), {"hunde": dogs[:1]})["hundesteuer"]
-        == "108.00"
-    )
+    assert computed_values(parse(demo("hundeanmeldung")), {"hunde": dogs})["hundesteuer"] == "924.00"
+    assert computed_values(parse(demo("hundeanmeldung")), {"hunde": dogs[:1]})["hundesteuer"] == "108.00"
     gewerbe = parse(demo("gewerbeanmeldung"))
     assert computed_values(gewerbe, {"rechtsform": "einzelunternehmen"})["gebuehr"] == "26.00"
-    assert (
-        computed_values(gewerbe, {"rechtsform": "gmbh", "erlaubnispflichtig": True})["gebuehr"]
-        == "51.00"
-    )
+    assert computed_values(gewerbe, {"rechtsform": "gmbh", "erlaubnispflichtig": True})["gebuehr"] == "51.00"
     children = [
         {"behinderung": False},
         {"behinderung": True},
@@ -190,9 +242,7 @@ def test_duplicate_key_is_named():
 
 def test_unknown_codelist_is_named():
     data = simple_definition()
-    data["steps"][0]["elements"].append(
-        {"key": "staat", "type": "select", "label": "Staat", "codelist": "staaten"}
-    )
+    data["steps"][0]["elements"].append({"key": "staat", "type": "select", "label": "Staat", "codelist": "staaten"})
     assert "Feld staat: Die Codeliste „staaten“ fehlt." in problems_of(data)
 
 
@@ -212,9 +262,7 @@ def test_invalid_rule_is_named():
 
 
 def test_unknown_fee_key_is_named():
-    data = simple_definition(
-        fee="gebuehr", computed=[{"key": "summe", "label": "Summe", "rule": 5}]
-    )
+    data = simple_definition(fee="gebuehr", computed=[{"key": "summe", "label": "Summe", "rule": 5}])
     assert problems_of(data) == ["Gebühr: Der berechnete Wert „gebuehr“ fehlt."]
 
 
@@ -223,7 +271,7 @@ def test_schema_problems_name_the_place():
     del data["steps"][0]["elements"][1]["label"]
     (problem,) = problems_of(data)
     assert problem.startswith("steps/0/elements/1:")
-    assert "'label' is a required property" in problem
+    assert "label" in problem
 
 
 def test_unreadable_text_gives_german_problem():
@@ -269,10 +317,11 @@ def test_round_trip_keeps_the_publication_window(mandant, unit):
 # --- property test of the validator -----------------------------------------------------
 
 KEY = st.from_regex(r"[a-z][a-z0-9_]{0,12}", fullmatch=True)
-WORD = st.text(
-    alphabet=st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), min_size=1, max_size=20
-)
-TEXT = WORD | st.fixed_dictionaries({"de": WORD}, optional={"en": st.text(max_size=20)})
+# Printable text: control characters do not survive every YAML emitter (PyYAML turns
+# U+0085 into a line break), and nobody types them into a form.
+CHARACTERS = st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"])
+WORD = st.text(alphabet=CHARACTERS, min_size=1, max_size=20)
+TEXT = WORD | st.fixed_dictionaries({"de": WORD}, optional={"en": st.text(alphabet=CHARACTERS, max_size=20)})
 RULE = st.sampled_from(
     [
         True,
@@ -285,15 +334,11 @@ RULE = st.sampled_from(
         {">=": [{"date_diff_days": [{"today": []}, {"var": "d"}]}, -30]},
         {"round": [{"*": [{"var": "n"}, "0.35"]}, 2]},
     ]
-)
-PATTERNS = st.sampled_from(
-    ["[0-9]{5}", "HR[AB] ?[0-9]{1,6}", r"\d+(,\d{2})?", "[A-Z]{2}[0-9]{2}.*"]
-)
+).map(copy.deepcopy)  # no shared objects: see test_dump_text_of_shared_objects_loads_again
+PATTERNS = st.sampled_from(["[0-9]{5}", "HR[AB] ?[0-9]{1,6}", r"\d+(,\d{2})?", "[A-Z]{2}[0-9]{2}.*"])
 LEAF_TYPES = [t for t in ELEMENT_TYPES if t not in {"group", "repeat"}]
 OPTIONS = st.lists(
-    st.fixed_dictionaries(
-        {"value": st.from_regex(r"[a-z0-9]{1,8}", fullmatch=True), "label": TEXT}
-    ),
+    st.fixed_dictionaries({"value": st.from_regex(r"[a-z0-9]{1,8}", fullmatch=True), "label": TEXT}),
     min_size=1,
     max_size=4,
     unique_by=lambda item: item["value"],
@@ -313,9 +358,7 @@ FILE = st.fixed_dictionaries(
 
 @st.composite
 def elements(draw, keys, *, depth: int = 0, inside_repeat: bool = False, codelists=()):
-    kinds = (
-        LEAF_TYPES + ([] if depth else ["group"]) + ([] if depth or inside_repeat else ["repeat"])
-    )
+    kinds = LEAF_TYPES + ([] if depth else ["group"]) + ([] if depth or inside_repeat else ["repeat"])
     kind = draw(st.sampled_from(kinds))
     element = {"key": keys.pop(), "type": kind}
     if kind == "info":
@@ -332,9 +375,7 @@ def elements(draw, keys, *, depth: int = 0, inside_repeat: bool = False, codelis
     if kind in {"group", "repeat"}:
         count = draw(st.integers(1, 3))
         element["elements"] = [
-            draw(
-                elements(keys, depth=depth + 1, inside_repeat=kind == "repeat", codelists=codelists)
-            )
+            draw(elements(keys, depth=depth + 1, inside_repeat=kind == "repeat", codelists=codelists))
             for _ in range(count)
         ]
     if kind == "repeat":
@@ -365,10 +406,7 @@ def definitions(draw) -> dict:
         step = {
             "key": keys.pop(),
             "title": draw(TEXT),
-            "elements": [
-                draw(elements(keys, codelists=tuple(codelists)))
-                for _ in range(draw(st.integers(1, 4)))
-            ],
+            "elements": [draw(elements(keys, codelists=tuple(codelists))) for _ in range(draw(st.integers(1, 4)))],
         }
         if draw(st.booleans()):
             step["visible_if"] = draw(RULE)
@@ -421,9 +459,7 @@ def _raw_elements(data: dict) -> list[tuple[list, int]]:
     return found
 
 
-PROPERTY_SETTINGS = settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+PROPERTY_SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @PROPERTY_SETTINGS
@@ -462,13 +498,10 @@ def _duplicate_key(data, draw):
     key = container[index]["key"]
     if how == "copy":
         container.append(copy.deepcopy(container[index]))
-    elif how == "step":
+    elif how == "step":  # step keys have their own namespace: duplicate one of them
+        step = draw(st.sampled_from(data["steps"]))
         data["steps"].append(
-            {
-                "key": key,
-                "title": "Doppelt",
-                "elements": [{"key": "zzz_extra", "type": "text", "label": "x"}],
-            }
+            {**copy.deepcopy(step), "elements": [{"key": "zzz_extra_field", "type": "info", "text": "x"}]}
         )
     else:
         data.setdefault("computed", []).append({"key": key, "label": "Doppelt", "rule": 1})
@@ -480,9 +513,7 @@ def _unknown_type(data, draw):
 
 
 @PROPERTY_SETTINGS
-@given(
-    definitions(), st.sampled_from([_drop_required_key, _duplicate_key, _unknown_type]), st.data()
-)
+@given(definitions(), st.sampled_from([_drop_required_key, _duplicate_key, _unknown_type]), st.data())
 def test_invalid_mutations_are_rejected_with_definition_error(data, mutate, draw_data):
     broken = copy.deepcopy(data)
     mutate(broken, draw_data.draw)
@@ -496,10 +527,7 @@ def test_invalid_mutations_are_rejected_with_definition_error(data, mutate, draw
 @given(
     st.recursive(
         st.none() | st.booleans() | st.integers() | st.text(max_size=10),
-        lambda children: (
-            st.lists(children, max_size=3)
-            | st.dictionaries(st.text(max_size=8), children, max_size=3)
-        ),
+        lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
         max_leaves=20,
     )
 )
@@ -509,8 +537,27 @@ def test_arbitrary_json_never_raises_anything_but_definition_error(value):
         parse(data)
 
 
+def test_dump_text_of_shared_objects_loads_again():
+    data = simple_definition()
+    rule = {"==": [{"var": "name"}, "x"]}
+    data["steps"][0]["elements"][1]["visible_if"] = rule
+    data["steps"][0]["elements"][2]["visible_if"] = rule  # the same object twice
+    assert load_text(definition_module.dump_text(data)) == data
+
+
 def test_yaml_and_json_of_a_demo_are_the_same_definition():
     data = demo("hundeanmeldung")
     as_json = load_text(json.dumps(data, ensure_ascii=False))
     as_yaml = load_text(yaml.safe_dump(data, allow_unicode=True))
     assert parse(as_json) == parse(as_yaml) == parse(data)
+
+
+@pytest.mark.parametrize("where", ["slug", "key"])
+def test_a_key_or_slug_with_a_trailing_line_break_is_refused(where):
+    data = simple_definition()
+    if where == "slug":
+        data["slug"] = "testantrag\n"
+    else:
+        data["steps"][0]["elements"][0]["key"] = "name\n"
+    with pytest.raises(DefinitionError):
+        parse(data)

@@ -132,9 +132,7 @@ ANSWERS = {
 }
 
 
-def make_submission(
-    version, *, reference=None, answers=None, unit=None, is_test=False, computed=None, when=None
-):
+def make_submission(version, *, reference=None, answers=None, unit=None, is_test=False, computed=None, when=None):
     assistant = version.assistant
     submission = Submission.objects.create(
         reference=reference or f"MK-2026-{uuid.uuid4().hex[:8]}",
@@ -349,13 +347,9 @@ def read_csv(data: bytes) -> list[list[str]]:
 @pytest.mark.django_db
 def test_csv_without_repeats_is_one_utf8_file_with_semicolons(publish_assistant, tmp_path):
     definition = export_definition()
-    definition["steps"][1]["elements"] = [
-        e for e in definition["steps"][1]["elements"] if e["type"] != "repeat"
-    ]
+    definition["steps"][1]["elements"] = [e for e in definition["steps"][1]["elements"] if e["type"] != "repeat"]
     version = publish_assistant(definition)
-    make_submission(
-        version, reference="MK-2026-000007", answers={**ANSWERS, "name": 'Jürgen Äßler; "Jr."'}
-    )
+    make_submission(version, reference="MK-2026-000007", answers={**ANSWERS, "name": 'Jürgen Äßler; "Jr."'})
 
     result = build(version.assistant, "csv", tmp_path)
 
@@ -448,9 +442,7 @@ def test_export_job_builds_encrypted_file_of_visible_submissions(
 
 
 @pytest.mark.django_db
-def test_export_job_applies_period_and_tests_filter(
-    versions, caseworker, django_capture_on_commit_callbacks
-):
+def test_export_job_applies_period_and_tests_filter(versions, caseworker, django_capture_on_commit_callbacks):
     _first, second = versions
     now = timezone.now()
     make_submission(second, reference="MK-OLD", when=now - datetime.timedelta(days=40))

@@ -114,9 +114,7 @@ def test_caseworker_of_parent_unit_sees_subtree(staff_client, submission):
 
 
 @pytest.mark.django_db
-def test_caseworker_of_other_unit_sees_nothing(
-    staff_client, other_caseworker, submission, attachment
-):
+def test_caseworker_of_other_unit_sees_nothing(staff_client, other_caseworker, submission, attachment):
     client = staff_client(other_caseworker)
     response = client.get(LIST_URL)
     assert response.status_code == 200
@@ -154,9 +152,7 @@ def test_attachment_of_another_submission_is_404(staff_client, caseworker, versi
 
 
 @pytest.mark.django_db
-def test_filters_by_assistant_period_and_tests(
-    staff_client, caseworker, version, publish_assistant
-):
+def test_filters_by_assistant_period_and_tests(staff_client, caseworker, version, publish_assistant):
     other_version = publish_assistant(export_definition(slug="katzensteuer", title="Katzensteuer"))
     now = timezone.now()
     make_submission(version, reference="MK-HUND-NEU", when=now)
@@ -183,9 +179,7 @@ def test_filters_by_assistant_period_and_tests(
 def test_filter_by_assistant_of_another_unit_is_refused(
     staff_client, caseworker, other_unit, publish_assistant, submission
 ):
-    foreign = publish_assistant(
-        export_definition(slug="jugend", title="Jugendhilfe"), target_unit=other_unit
-    )
+    foreign = publish_assistant(export_definition(slug="jugend", title="Jugendhilfe"), target_unit=other_unit)
     make_submission(foreign, reference="MK-FREMD")
     response = staff_client(caseworker).get(LIST_URL, {"assistant": foreign.assistant.pk})
     assert response.status_code == 200
@@ -197,9 +191,7 @@ def test_filter_by_assistant_of_another_unit_is_refused(
 def test_pagination_keeps_filters(staff_client, caseworker, version):
     start = timezone.now()
     for index in range(30):
-        make_submission(
-            version, reference=f"MK-P{index:02d}", when=start - datetime.timedelta(minutes=index)
-        )
+        make_submission(version, reference=f"MK-P{index:02d}", when=start - datetime.timedelta(minutes=index))
     client = staff_client(caseworker)
 
     first = client.get(LIST_URL, {"assistant": version.assistant.pk})
@@ -226,9 +218,7 @@ def test_list_is_accessible_markup(staff_client, caseworker, submission):
 
 
 @pytest.mark.django_db
-def test_detail_shows_answers_by_step_computed_values_and_attachments(
-    staff_client, caseworker, submission, attachment
-):
+def test_detail_shows_answers_by_step_computed_values_and_attachments(staff_client, caseworker, submission, attachment):
     response = staff_client(caseworker).get(detail_url(submission))
     assert response.status_code == 200
     body = response.content.decode()
@@ -272,18 +262,13 @@ def test_attachment_download_decrypts_and_streams(staff_client, caseworker, subm
 @pytest.mark.django_db
 def test_receipt_download(staff_client, caseworker, submission, monkeypatch):
     seen = []
-    monkeypatch.setattr(
-        receipt, "receipt_pdf_bytes", lambda *, submission: seen.append(submission) or b"%PDF-1.7 x"
-    )
+    monkeypatch.setattr(receipt, "receipt_pdf_bytes", lambda *, submission: seen.append(submission) or b"%PDF-1.7 x")
     url = reverse("submissions:receipt_download", kwargs={"submission_id": submission.pk})
     response = staff_client(caseworker).get(url)
     assert response.status_code == 200
     assert response.content == b"%PDF-1.7 x"
     assert response["Content-Type"] == "application/pdf"
-    assert (
-        response["Content-Disposition"]
-        == 'attachment; filename="Eingangsbestaetigung-MK-2026-000001.pdf"'
-    )
+    assert response["Content-Disposition"] == 'attachment; filename="Eingangsbestaetigung-MK-2026-000001.pdf"'
     assert seen == [submission]
 
 
@@ -302,17 +287,13 @@ def test_get_on_export_start_does_nothing(staff_client, caseworker, version):
 @pytest.mark.django_db
 def test_export_start_needs_csrf_token(caseworker, version):
     client = login_verified(Client(enforce_csrf_checks=True), caseworker)
-    response = client.post(
-        reverse("submissions:export_start"), {"assistant": version.assistant.pk, "format": "xlsx"}
-    )
+    response = client.post(reverse("submissions:export_start"), {"assistant": version.assistant.pk, "format": "xlsx"})
     assert response.status_code == 403
     assert not Export.objects.exists()
 
 
 @pytest.mark.django_db
-def test_one_click_export_to_excel(
-    staff_client, caseworker, submission, django_capture_on_commit_callbacks
-):
+def test_one_click_export_to_excel(staff_client, caseworker, submission, django_capture_on_commit_callbacks):
     client = staff_client(caseworker)
     listing = client.get(LIST_URL, {"assistant": submission.assistant_id}).content.decode()
     assert 'action="/verwaltung/eingaenge/exporte/"' in listing and 'value="xlsx"' in listing
@@ -334,9 +315,7 @@ def test_one_click_export_to_excel(
     download = client.get(download_url)
     assert download.status_code == 200
     disposition = download["Content-Disposition"]
-    assert re.fullmatch(
-        r'attachment; filename="antraege-hundesteuer-\d{8}-\d{4}\.xlsx"', disposition
-    )
+    assert re.fullmatch(r'attachment; filename="antraege-hundesteuer-\d{8}-\d{4}\.xlsx"', disposition)
     assert download["Content-Type"].startswith("application/vnd.openxmlformats")
     workbook = openpyxl.load_workbook(io.BytesIO(b"".join(download.streaming_content)))
     assert workbook["Anträge"]["A2"].value == "MK-2026-000001"
@@ -344,9 +323,7 @@ def test_one_click_export_to_excel(
 
 @pytest.mark.django_db
 def test_export_start_without_assistant_is_refused(staff_client, caseworker, submission):
-    response = staff_client(caseworker).post(
-        reverse("submissions:export_start"), {"format": "xlsx"}
-    )
+    response = staff_client(caseworker).post(reverse("submissions:export_start"), {"format": "xlsx"})
     assert response.status_code == 302 and response["Location"] == LIST_URL
     assert not Export.objects.exists()
 
@@ -363,9 +340,7 @@ def test_export_of_foreign_assistant_is_refused(staff_client, other_caseworker, 
 
 @pytest.mark.django_db
 def test_status_page_refreshes_itself_until_ready(staff_client, caseworker, version):
-    export = Export.objects.create(
-        requested_by=caseworker, assistant=version.assistant, format="xlsx"
-    )
+    export = Export.objects.create(requested_by=caseworker, assistant=version.assistant, format="xlsx")
     url = reverse("submissions:export_status", kwargs={"export_id": export.pk})
     client = staff_client(caseworker)
 
@@ -380,32 +355,16 @@ def test_status_page_refreshes_itself_until_ready(staff_client, caseworker, vers
 @pytest.mark.django_db
 def test_exports_are_private_to_the_requester(staff_client, caseworker, unit, version):
     colleague = make_staff("kollegin", unit=unit, role=Role.CASEWORKER)
-    export = Export.objects.create(
-        requested_by=caseworker, assistant=version.assistant, format="xlsx"
-    )
+    export = Export.objects.create(requested_by=caseworker, assistant=version.assistant, format="xlsx")
     client = staff_client(colleague)
-    assert (
-        client.get(
-            reverse("submissions:export_status", kwargs={"export_id": export.pk})
-        ).status_code
-        == 404
-    )
-    assert (
-        client.get(
-            reverse("submissions:export_download", kwargs={"export_id": export.pk})
-        ).status_code
-        == 404
-    )
+    assert client.get(reverse("submissions:export_status", kwargs={"export_id": export.pk})).status_code == 404
+    assert client.get(reverse("submissions:export_download", kwargs={"export_id": export.pk})).status_code == 404
 
 
 @pytest.mark.django_db
 def test_expired_export_is_gone(staff_client, caseworker, version):
-    export = Export.objects.create(
-        requested_by=caseworker, assistant=version.assistant, format="xlsx"
-    )
-    Export.objects.filter(pk=export.pk).update(
-        created_at=timezone.now() - datetime.timedelta(days=8)
-    )
+    export = Export.objects.create(requested_by=caseworker, assistant=version.assistant, format="xlsx")
+    Export.objects.filter(pk=export.pk).update(created_at=timezone.now() - datetime.timedelta(days=8))
     url = reverse("submissions:export_status", kwargs={"export_id": export.pk})
     assert staff_client(caseworker).get(url).status_code == 404
 
@@ -414,3 +373,20 @@ def test_expired_export_is_gone(staff_client, caseworker, version):
 def test_submission_count_unchanged_by_views(staff_client, caseworker, submission):
     staff_client(caseworker).get(detail_url(submission))
     assert Submission.objects.count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("status", "age", "text"),
+    [
+        (Export.Status.FAILED, datetime.timedelta(0), "Der Export ist fehlgeschlagen."),
+        (Export.Status.RUNNING, datetime.timedelta(hours=2), "dauert ungewöhnlich lange"),
+    ],
+)
+def test_failed_or_stuck_export_stops_refreshing(staff_client, caseworker, version, status, age, text):
+    export = Export.objects.create(requested_by=caseworker, assistant=version.assistant, format="csv", status=status)
+    Export.objects.filter(pk=export.pk).update(created_at=timezone.now() - age)
+    url = reverse("submissions:export_status", kwargs={"export_id": export.pk})
+    body = staff_client(caseworker).get(url).content.decode()
+    assert text in body
+    assert 'http-equiv="refresh"' not in body

@@ -46,9 +46,7 @@ class LoginForm(KernForm):
         self.request = request
         self.user = None
         super().__init__(*args, **kwargs)
-        self.fields["username"].widget.attrs.update(
-            autocomplete="username", autocapitalize="none", spellcheck="false"
-        )
+        self.fields["username"].widget.attrs.update(autocomplete="username", autocapitalize="none", spellcheck="false")
         self.fields["password"].widget.attrs.update(autocomplete="current-password")
         # The browser must not cut a password short; the limit is checked on the server.
         self.fields["password"].widget.attrs.pop("maxlength", None)
@@ -76,15 +74,11 @@ class TokenForm(KernForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["token"].widget.attrs.update(
-            autocomplete="one-time-code", inputmode="numeric", spellcheck="false"
-        )
+        self.fields["token"].widget.attrs.update(autocomplete="one-time-code", inputmode="numeric", spellcheck="false")
 
     def clean_token(self) -> str:
         # Apps show the code as "123 456"; spaces typed or pasted along are fine.
         token = "".join(self.cleaned_data["token"].split())
         if len(token) != 6 or not token.isascii() or not token.isdigit():
-            raise forms.ValidationError(
-                _("Bitte geben Sie den sechsstelligen Code ein."), code="invalid"
-            )
+            raise forms.ValidationError(_("Bitte geben Sie den sechsstelligen Code ein."), code="invalid")
         return token

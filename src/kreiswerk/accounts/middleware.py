@@ -44,8 +44,6 @@ class SessionTimeoutMiddleware:
         else:
             response = redirect(settings.LOGIN_URL)
         storage = default_storage(request)
-        storage.add(
-            messages.INFO, _("Ihre Sitzung ist abgelaufen. Bitte melden Sie sich erneut an.")
-        )
+        storage.add(messages.INFO, _("Ihre Sitzung ist abgelaufen. Bitte melden Sie sich erneut an."))
         storage.update(response)
         return response

@@ -114,10 +114,7 @@ def otp_view(request):
         if totp_throttled(device):
             form.add_error(
                 "token",
-                _(
-                    "Zu viele ungültige Codes. Bitte warten Sie einen Moment und geben Sie "
-                    "dann den aktuellen Code ein."
-                ),
+                _("Zu viele ungültige Codes. Bitte warten Sie einen Moment und geben Sie dann den aktuellen Code ein."),
             )
         elif totp_confirm(device=device, token=form.cleaned_data["token"]):
             target = _safe_next(request, request.session.get(PENDING_NEXT))

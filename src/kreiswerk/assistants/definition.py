@@ -40,6 +40,9 @@ INPUT_TYPES = {
     "repeat",
 }
 CHOICE_TYPES = {"select", "radio", "checkboxes"}
+# The schema's patterns end in "$", which also matches before a final newline in Python.
+_KEY = re.compile(r"[a-z][a-z0-9_]{0,62}")
+_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{1,62}")
 
 
 class DefinitionError(ValueError):
@@ -79,6 +82,7 @@ class Element:
     validation: dict = field(default_factory=dict)
     autocomplete: str = ""
     options: tuple[Option, ...] = ()
+    codelist: str = ""
     file: dict = field(default_factory=dict)
     elements: tuple["Element", ...] = ()
     min_items: int = 0
@@ -154,13 +158,8 @@ class Definition:
         raise KeyError(key)
 
     def _all_elements(self):
-        def walk(elements):
-            for element in elements:
-                yield element
-                yield from walk(element.elements)
-
         for step in self.steps:
-            yield from walk(step.elements)
+            yield from _walk(step.elements)
 
     def step(self, key: str) -> Step:
         for step in self.steps:
@@ -228,10 +227,17 @@ def load_text(content: str | bytes) -> dict:
     return data
 
 
+class _DefinitionDumper(yaml.SafeDumper):
+    """Writes no anchors: the loader refuses them, so an export must re-import."""
+
+    def ignore_aliases(self, data) -> bool:
+        return True
+
+
 def dump_text(data: dict, fmt: str = "yaml") -> str:
     if fmt == "json":
         return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
-    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
+    return yaml.dump(data, Dumper=_DefinitionDumper, allow_unicode=True, sort_keys=False, width=100)
 
 
 def parse(data: dict) -> Definition:
@@ -341,6 +347,7 @@ def build(data: dict) -> Definition:
             validation=dict(raw.get("validation", {})),
             autocomplete=raw.get("autocomplete", ""),
             options=options_of(raw),
+            codelist=raw.get("codelist", ""),
             file=dict(raw.get("file", {})),
             elements=tuple(element(child) for child in raw.get("elements", ())),
             min_items=raw.get("min_items", 1 if raw.get("required") else 0),
@@ -390,6 +397,8 @@ def _semantic_problems(definition: Definition, data: dict) -> list[str]:
     seen: set[str] = set()
 
     def note_key(key: str, where: str) -> None:
+        if not _KEY.fullmatch(key):
+            problems.append(f"{where}: „{key!r}“ ist kein gültiger Schlüssel (a–z, 0–9, _).")
         if key in seen:
             problems.append(f"{where}: Der Schlüssel „{key}“ ist mehrfach vergeben.")
         seen.add(key)
@@ -400,7 +409,12 @@ def _semantic_problems(definition: Definition, data: dict) -> list[str]:
         for problem in rules.validate_rule(rule):
             problems.append(f"{where}: Regel ungültig: {problem}")
 
+    if not _SLUG.fullmatch(definition.slug):
+        problems.append(f"slug: „{definition.slug!r}“ ist kein gültiges Kürzel (a–z, 0–9, -).")
     step_keys = [step.key for step in definition.steps]
+    for key in step_keys:
+        if not _KEY.fullmatch(key):
+            problems.append(f"Schritt: „{key!r}“ ist kein gültiger Schlüssel (a–z, 0–9, _).")
     for key in {key for key in step_keys if step_keys.count(key) > 1}:
         problems.append(f"Schritt {key}: Der Schlüssel „{key}“ ist mehrfach vergeben.")
     for step in definition.steps:
@@ -414,7 +428,7 @@ def _semantic_problems(definition: Definition, data: dict) -> list[str]:
             note_rule(element.required_if, where)
             if element.type in CHOICE_TYPES and not element.options:
                 problems.append(
-                    f"{where}: Die Codeliste „{data_codelist(data, element.key)}“ fehlt."
+                    f"{where}: Die Codeliste „{element.codelist}“ fehlt."
                 )
             if element.type == "repeat" and element.min_items > element.max_items:
                 problems.append(f"{where}: min_items ist größer als max_items.")
@@ -442,23 +456,6 @@ def _semantic_problems(definition: Definition, data: dict) -> list[str]:
     ):
         problems.append(f"Bestätigung: „{email_field}“ ist kein E-Mail-Feld.")
     return problems
-
-
-def data_codelist(data: dict, key: str) -> str:
-    def find(elements):
-        for raw in elements:
-            if raw.get("key") == key:
-                return raw.get("codelist", "")
-            found = find(raw.get("elements", ()))
-            if found:
-                return found
-        return ""
-
-    for step in data.get("steps", ()):
-        found = find(step.get("elements", ()))
-        if found:
-            return found
-    return ""
 
 
 def _pattern_problems(pattern: str, where: str) -> list[str]:

@@ -171,7 +171,7 @@ def step_errors(
             )
         )
     if not errors:
-        errors.extend(_check_errors(step.checks, data, step))
+        errors.extend(_check_errors(step.checks, data, step, definition))
     return errors
 
 
@@ -179,7 +179,7 @@ def _element_errors(element, value, data, format_errors, today, *, prefix: str) 
     anchor = _anchor(element, prefix)
     name = f"{prefix}{element.key}"
     if name in format_errors:
-        return [FieldError(element.key if not prefix else name, anchor, format_errors[name])]
+        return [FieldError(name, anchor, format_errors[name])]
     label = localized(element.label)
     if fields.is_empty(element, value):
         if element.type == "repeat":
@@ -240,13 +240,17 @@ def _repeat_errors(element, items, data, format_errors, today, *, prefix) -> lis
     return errors
 
 
-def _check_errors(checks: tuple[Check, ...], data: dict, step: Step | None) -> list[FieldError]:
+def _check_errors(
+    checks: tuple[Check, ...], data: dict, step: Step | None, definition: Definition
+) -> list[FieldError]:
     errors = []
     for check in checks:
         if rules.truthy(rules.evaluate(check.rule, data)):
             continue
-        key = check.field or (step.key if step else "")
-        errors.append(FieldError(key, f"feld-{key}", localized(check.message)))
+        if check.field:
+            errors.append(FieldError(check.field, _anchor(definition.element(check.field), ""), localized(check.message)))
+        else:
+            errors.append(FieldError(step.key if step else "", "", localized(check.message)))
     return errors
 
 
@@ -286,7 +290,7 @@ def all_errors(
         if step_visible(step, data):
             errors.extend(step_errors(definition, step, answers, today=today))
     if not errors:
-        errors.extend(_check_errors(definition.checks, data, None))
+        errors.extend(_check_errors(definition.checks, data, None, definition))
     return errors
 
 

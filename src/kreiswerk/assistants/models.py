@@ -26,6 +26,8 @@ class Assistant(models.Model):
         ],
         default="public",
     )
+    # The title in every language of the published version, for lists in the citizen's language.
+    title_translations = models.JSONField(default=dict, blank=True, editable=False)
     # Title, summary and keywords in every language, lower-cased, for the service search.
     search_text = models.TextField(blank=True, editable=False)
     active_from = models.DateTimeField(_("aktiv ab"), null=True, blank=True)
@@ -44,6 +46,10 @@ class Assistant(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def localized_title(self) -> str:
+        return definition_module.localized(self.title_translations or self.title)
 
     def in_window(self, now=None) -> bool:
         now = now or timezone.now()

@@ -50,6 +50,7 @@ def assistant_import(
 
 def _apply_metadata(assistant: Assistant, parsed: definition_module.Definition) -> None:
     assistant.title = definition_module.localized(parsed.title, "de")
+    assistant.title_translations = parsed.title if isinstance(parsed.title, dict) else {"de": parsed.title}
     assistant.audience = parsed.audience
     assistant.search_text = _search_text(parsed)
     publication = parsed.publication

@@ -14,16 +14,19 @@ from django.utils.translation import gettext as _
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
-_POSTAL_CODE = re.compile(r"^\d{5}$")
-_PHONE_ALLOWED = re.compile(r"^\+?[0-9 ()/\-.]+$")
-_DECIMAL_GERMAN = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$")
-_DECIMAL_DOT = re.compile(r"^[+-]?\d+(\.\d+)?$")
+# ASCII digits only: "\d" would also accept Arabic-Indic and other digits.
+_POSTAL_CODE = re.compile(r"[0-9]{5}")
+_PHONE_ALLOWED = re.compile(r"\+?[0-9 ()/\-.]+")
+_GROUPED = r"[0-9]{1,3}(?:\.[0-9]{3})+"
+_DECIMAL_GERMAN = re.compile(rf"[+-]?(?:{_GROUPED}|[0-9]+)(?:,[0-9]+)?")
+_DECIMAL_DOT = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
+_INTEGER = re.compile(rf"[+-]?(?:{_GROUPED}|[0-9]{{1,15}})")
 
 
 def validate_postal_code(value: str) -> str:
     """A German Postleitzahl: five digits; the 00 zone is not assigned."""
     value = value.strip()
-    if not _POSTAL_CODE.match(value) or value.startswith("00"):
+    if not _POSTAL_CODE.fullmatch(value) or value.startswith("00"):
         raise ValidationError(_("Geben Sie eine Postleitzahl mit fünf Ziffern ein, z. B. 88400."))
     return value
 
@@ -50,8 +53,8 @@ def format_iban(compact: str) -> str:
 
 def validate_phone(value: str) -> str:
     value = " ".join(value.split())
-    digits = re.sub(r"\D", "", value)
-    if not _PHONE_ALLOWED.match(value) or not 6 <= len(digits) <= 20:
+    digits = re.sub(r"[^0-9]", "", value)
+    if not _PHONE_ALLOWED.fullmatch(value) or not 6 <= len(digits) <= 20:
         raise ValidationError(
             _("Geben Sie eine Telefonnummer ein, z. B. 07351 52-0 oder +49 7351 520.")
         )
@@ -72,9 +75,10 @@ def validate_email(value: str) -> str:
 def parse_decimal(value: str, *, places: int | None = None) -> Decimal:
     """German input ("1.234,50") and plain input ("1234.50") both become a Decimal."""
     text = value.strip().replace(" ", "").replace("\u00a0", "").removesuffix("€").strip()
-    if _DECIMAL_GERMAN.match(text) and ("," in text or text.count(".") != 1):
+    # German first: "1.000" and "1.234,5" group thousands with dots; "1.5" is read as a decimal point.
+    if _DECIMAL_GERMAN.fullmatch(text) and ("," in text or re.fullmatch(rf"[+-]?{_GROUPED}", text)):
         normalised = text.replace(".", "").replace(",", ".")
-    elif _DECIMAL_DOT.match(text):
+    elif _DECIMAL_DOT.fullmatch(text):
         normalised = text
     else:
         raise ValidationError(_("Geben Sie eine Zahl ein, z. B. 12,50."))
@@ -90,10 +94,10 @@ def parse_decimal(value: str, *, places: int | None = None) -> Decimal:
 
 
 def parse_integer(value: str) -> int:
-    text = value.strip().replace(".", "").replace(" ", "")
-    if not re.fullmatch(r"[+-]?\d{1,15}", text):
+    text = value.strip().replace(" ", "")
+    if not _INTEGER.fullmatch(text) or len(text) > 20:
         raise ValidationError(_("Geben Sie eine ganze Zahl ein, z. B. 3."))
-    return int(text)
+    return int(text.replace(".", ""))
 
 
 def parse_date_parts(day: str, month: str, year: str) -> datetime.date:
@@ -106,7 +110,7 @@ def parse_date_parts(day: str, month: str, year: str) -> datetime.date:
         raise ValidationError(
             _("Das Datum ist unvollständig: %(parts)s fehlt.") % {"parts": ", ".join(missing)}
         )
-    if not (day.isdigit() and month.isdigit() and year.isdigit()) or len(year) != 4:
+    if not all(re.fullmatch(r"[0-9]{1,4}", part) for part in (day, month, year)) or len(year) != 4:
         raise ValidationError(
             _("Geben Sie ein gültiges Datum ein, z. B. 27 3 2026 (Jahr vierstellig).")
         )

@@ -56,7 +56,6 @@ from .models import Attachment, Submission
 
 CHUNK_SIZE = 1000
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-XLSX_MAX_STRING = 32767
 XLSX_MAX_ROWS = 1_048_576
 CSV_DELIMITER = ";"
 ADDRESS_LABELS = {
@@ -92,9 +91,7 @@ def neutralise(text: str) -> str:
     return text
 
 
-_UMLAUTS = str.maketrans(
-    {"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"}
-)
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"})
 
 
 def _ascii(text: str) -> str:
@@ -196,9 +193,7 @@ class ExportLayout:
         inputs = _merge([[(e.key, e) for e in d.inputs()] for d in definitions])
         computed = _merge([[(c.key, c) for c in d.computed] for d in definitions])
 
-        self.field_columns = [
-            column for _key, element in inputs for column in _field_columns(element)
-        ]
+        self.field_columns = [column for _key, element in inputs for column in _field_columns(element)]
         self.computed_columns = [
             Column(
                 header=localized(c.label, "de") or c.key,
@@ -240,7 +235,7 @@ class ExportLayout:
                 Sheet(
                     key=key,
                     title=_sheet_title(label, used),
-                    filename=f"{key}.csv",
+                    filename=f"{key}.csv" if key != "antraege" else "antraege_eintraege.csv",
                     columns=[
                         Column(header="Aktenzeichen"),
                         Column(header="Nr.", kind=INTEGER),
@@ -248,15 +243,11 @@ class ExportLayout:
                     ],
                 )
             )
-        self.needs_files = any(
-            element.type == "file" for d in definitions for element in _all_inputs(d)
-        )
+        self.needs_files = any(element.type == "file" for d in definitions for element in _all_inputs(d))
         self._readers: dict[int, _VersionReader] = {}
 
     @classmethod
-    def for_submissions(
-        cls, assistant: Assistant, submissions: QuerySet[Submission]
-    ) -> ExportLayout:
+    def for_submissions(cls, assistant: Assistant, submissions: QuerySet[Submission]) -> ExportLayout:
         """The layout over every version in use: all but unused drafts (tests may run on drafts)."""
         used = submissions.order_by().values("version_id").distinct()
         versions = AssistantVersion.objects.filter(assistant=assistant).filter(
@@ -287,7 +278,7 @@ class ExportLayout:
                 submission.reference,
                 submission.submitted_at,
                 reader.number,
-                _("Ja") if submission.is_test else _("Nein"),
+                reader.yes if submission.is_test else reader.no,
                 *[read(answers, files) for read in reader.fields],
                 *[read(computed) for read in reader.computed],
             ],
@@ -332,15 +323,11 @@ class _VersionReader:
     def __init__(self, layout: ExportLayout, version: AssistantVersion):
         definition = version.parsed
         self.number = version.number
+        self.yes, self.no = _("Ja"), _("Nein")
         by_key = {element.key: element for element in definition.inputs()}
-        self.fields: list[Reader] = [
-            _reader(column, by_key.get(column.key)) for column in layout.field_columns
-        ]
+        self.fields: list[Reader] = [_reader(column, by_key.get(column.key)) for column in layout.field_columns]
         kinds = {c.key: c.type for c in definition.computed}
-        self.computed = [
-            _computed_reader(column.key, kinds.get(column.key))
-            for column in layout.computed_columns
-        ]
+        self.computed = [_computed_reader(column.key, kinds.get(column.key)) for column in layout.computed_columns]
         self.repeats: list[tuple[str, list[Reader]] | None] = []
         for sheet, columns in zip(layout.repeats, layout._repeat_fields, strict=True):
             element = by_key.get(sheet.key)
@@ -348,9 +335,7 @@ class _VersionReader:
                 self.repeats.append(None)
                 continue
             children = {child.key: child for child in _inputs_of_repeat(element)}
-            self.repeats.append(
-                (sheet.key, [_reader(column, children.get(column.key)) for column in columns])
-            )
+            self.repeats.append((sheet.key, [_reader(column, children.get(column.key)) for column in columns]))
 
 
 def _none(data: dict, files: dict) -> None:
@@ -406,7 +391,10 @@ def _converter(element: Element) -> Callable[[Any, dict], Any]:
     if kind == "file":
         return lambda value, files: ", ".join(files.get(str(item), str(item)) for item in value)
     if kind in {"text", "textarea", "email", "phone"}:
-        return lambda value, files: str(value)
+        return lambda value, files: value if type(value) is str else str(value)
+    if kind == "yesno":
+        yes, no = _("Ja"), _("Nein")
+        return lambda value, files: yes if value else no
     # select, radio, checkboxes (joined), yesno, declaration, iban, address: as a person reads it
     return lambda value, files: fields.display(element, value, language="de") or None
 
@@ -443,25 +431,19 @@ def _computed_reader(key: str, kind: str | None) -> Callable[[dict], Any]:
 # --- rows -------------------------------------------------------------------------------------
 
 
-def export_queryset(
-    submissions: QuerySet[Submission], layout: ExportLayout
-) -> QuerySet[Submission]:
+def export_queryset(submissions: QuerySet[Submission], layout: ExportLayout) -> QuerySet[Submission]:
     """Only the columns the export reads, oldest first; attachment names only when needed."""
     qs = submissions.order_by("submitted_at", "pk").only(
         "id", "reference", "submitted_at", "version_id", "is_test", "payload"
     )
     if layout.needs_files:
         qs = qs.prefetch_related(
-            Prefetch(
-                "attachments", queryset=Attachment.objects.only("id", "submission_id", "filename")
-            )
+            Prefetch("attachments", queryset=Attachment.objects.only("id", "submission_id", "filename"))
         )
     return qs
 
 
-def export_rows(
-    submissions: QuerySet[Submission], layout: ExportLayout
-) -> Iterator[tuple[int, list]]:
+def export_rows(submissions: QuerySet[Submission], layout: ExportLayout) -> Iterator[tuple[int, list]]:
     """(sheet index, cell values) for every submission, streamed in chunks of 1000."""
     with translation.override("de"):
         for submission in export_queryset(submissions, layout).iterator(chunk_size=CHUNK_SIZE):
@@ -480,9 +462,7 @@ def _local(moment: datetime.datetime) -> datetime.datetime:
 # --- XLSX -------------------------------------------------------------------------------------
 
 
-def write_xlsx(
-    rows: Iterable[tuple[int, list]], layout: ExportLayout, path: Path, *, tmpdir: Path
-) -> int:
+def write_xlsx(rows: Iterable[tuple[int, list]], layout: ExportLayout, path: Path, *, tmpdir: Path) -> int:
     """Write the workbook; returns the number of submissions (main-sheet rows)."""
     workbook = xlsxwriter.Workbook(
         str(path),
@@ -529,20 +509,27 @@ def write_xlsx(
                 worksheet.write_datetime,
             )
             for column_index, value in enumerate(values):
-                if value is None:
+                # The innermost loop: type checks in order of frequency, neutralise inlined.
+                kind = type(value)
+                if kind is str:
+                    if value:
+                        if value[0] in FORMULA_TRIGGERS:
+                            value = "'" + value
+                        write_string(row, column_index, value)  # XlsxWriter truncates at 32767
+                elif value is None:
                     continue
-                if isinstance(value, str):
-                    write_string(row, column_index, neutralise(value)[:XLSX_MAX_STRING])
-                elif isinstance(value, bool):
-                    write_string(row, column_index, _("Ja") if value else _("Nein"))
-                elif isinstance(value, int | Decimal | float):
-                    write_number(row, column_index, float(value), formats[column_index])
-                elif isinstance(value, datetime.datetime):
-                    write_datetime(row, column_index, _local(value), datetime_format)
-                elif isinstance(value, datetime.date):
+                elif kind is int or kind is Decimal or kind is float:
+                    if kind is Decimal:
+                        value = float(value)
+                    write_number(row, column_index, value, formats[column_index])
+                elif kind is datetime.date:
                     write_datetime(row, column_index, value, date_format)
+                elif kind is datetime.datetime:
+                    write_datetime(row, column_index, _local(value), datetime_format)
+                elif kind is bool:
+                    write_string(row, column_index, _("Ja") if value else _("Nein"))
                 else:
-                    write_string(row, column_index, neutralise(str(value))[:XLSX_MAX_STRING])
+                    write_string(row, column_index, neutralise(str(value)))
 
         for worksheet, _formats, last_row, width in sheets:
             worksheet.autofilter(0, 0, max(last_row, 1), max(width - 1, 0))
@@ -582,15 +569,11 @@ def csv_cell(value: Any) -> str:
 def _open_csv(path: Path):
     handle = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed by write_csv
     handle.write("\ufeff")
-    writer = csv.writer(
-        handle, delimiter=CSV_DELIMITER, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL
-    )
+    writer = csv.writer(handle, delimiter=CSV_DELIMITER, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     return handle, writer
 
 
-def write_csv(
-    rows: Iterable[tuple[int, list]], layout: ExportLayout, directory: Path
-) -> tuple[Path, int]:
+def write_csv(rows: Iterable[tuple[int, list]], layout: ExportLayout, directory: Path) -> tuple[Path, int]:
     """One CSV, or a ZIP of one CSV per sheet when there are repeating groups.
 
     Returns the file written and the number of submissions.
@@ -634,9 +617,7 @@ class ExportFile:
         return CONTENT_TYPES[self.extension]
 
 
-def build_export(
-    *, submissions: QuerySet[Submission], assistant: Assistant, fmt: str, directory: Path
-) -> ExportFile:
+def build_export(*, submissions: QuerySet[Submission], assistant: Assistant, fmt: str, directory: Path) -> ExportFile:
     """Write the export of ``submissions`` (all of ``assistant``) into ``directory``."""
     submissions = submissions.filter(assistant=assistant)
     layout = ExportLayout.for_submissions(assistant, submissions)

@@ -100,9 +100,7 @@ def export_build(*, export_id: str) -> None:
             )
             stored = store_encrypted(file_chunks(result.path), namespace=EXPORT_NAMESPACE)
         stamp = timezone.localtime(export.created_at).strftime("%Y%m%d-%H%M")
-        filename = ascii_filename(
-            f"antraege-{export.assistant.slug}-{stamp}.{result.extension}", default="export"
-        )
+        filename = ascii_filename(f"antraege-{export.assistant.slug}-{stamp}.{result.extension}", default="export")
         updated = Export.objects.filter(pk=export.pk).update(
             status=Export.Status.DONE,
             finished_at=timezone.now(),
@@ -117,9 +115,7 @@ def export_build(*, export_id: str) -> None:
     except Exception:
         if stored is not None:
             delete_stored(stored.path)
-        Export.objects.filter(pk=export.pk).update(
-            status=Export.Status.FAILED, finished_at=timezone.now()
-        )
+        Export.objects.filter(pk=export.pk).update(status=Export.Status.FAILED, finished_at=timezone.now())
         logger.exception("export %s failed", export.pk)
         raise
 

@@ -1,5 +1,6 @@
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -96,8 +97,6 @@ class ReferenceCounter(models.Model):
         return f"{self.mandant_id}/{self.year}: {self.value}"
 
 
-from django.conf import settings  # noqa: E402 - appended with Export; belongs at the top
-
 
 class Export(models.Model):
     """A spreadsheet of one assistant's submissions, built in the background, kept seven days.
@@ -118,9 +117,7 @@ class Export(models.Model):
         FAILED = "failed", _("fehlgeschlagen")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
-    )
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     assistant = models.ForeignKey(Assistant, on_delete=models.CASCADE, related_name="exports")
     unit = models.ForeignKey(
         OrganisationalUnit,
@@ -130,14 +127,10 @@ class Export(models.Model):
         on_delete=models.CASCADE,
         related_name="+",
     )
-    format = models.CharField(
-        _("Format"), max_length=4, choices=Format.choices, default=Format.XLSX
-    )
+    format = models.CharField(_("Format"), max_length=4, choices=Format.choices, default=Format.XLSX)
     # {"date_from": "2025-01-01" | null, "date_to": ... | null, "include_tests": bool}
     filters = models.JSONField(default=dict, blank=True)
-    status = models.CharField(
-        _("Status"), max_length=10, choices=Status.choices, default=Status.PENDING
-    )
+    status = models.CharField(_("Status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField(_("angefordert am"), auto_now_add=True, db_index=True)
     finished_at = models.DateTimeField(_("fertig am"), null=True, blank=True)
     row_count = models.PositiveIntegerField(_("Anzahl Anträge"), null=True, blank=True)

@@ -66,11 +66,7 @@ def submission_list(
 
 def submission_table(qs: QuerySet[Submission]) -> QuerySet[Submission]:
     """The columns of the inbox table, without decrypting any payload."""
-    return (
-        qs.select_related("assistant", "unit")
-        .defer("payload")
-        .annotate(version_number=F("version__number"))
-    )
+    return qs.select_related("assistant", "unit").defer("payload").annotate(version_number=F("version__number"))
 
 
 def exports_of(user) -> QuerySet[Export]:

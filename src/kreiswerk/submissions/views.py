@@ -73,9 +73,7 @@ class SubmissionFilterForm(forms.Form):
         input_formats=DATE_INPUT_FORMATS,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
-    include_tests = forms.BooleanField(
-        label=gettext_lazy("Testeingänge einbeziehen"), required=False
-    )
+    include_tests = forms.BooleanField(label=gettext_lazy("Testeingänge einbeziehen"), required=False)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -97,9 +95,7 @@ class SubmissionFilterForm(forms.Form):
         cleaned = super().clean()
         date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
         if date_from and date_to and date_from > date_to:
-            self.add_error(
-                "date_to", _("Das Ende des Zeitraums darf nicht vor seinem Anfang liegen.")
-            )
+            self.add_error("date_to", _("Das Ende des Zeitraums darf nicht vor seinem Anfang liegen."))
         return cleaned
 
     def filters(self) -> dict:
@@ -157,7 +153,6 @@ def submission_list(request):
             "form": form,
             "page_obj": page,
             "filters": filters,
-            "export_formats": Export.Format.choices,
             "exports": exports,
         },
     )
@@ -165,9 +160,7 @@ def submission_list(request):
 
 def _visible_submission(request, submission_id):
     return get_object_or_404(
-        selectors.submissions_visible_to(request.user).select_related(
-            "assistant", "unit", "version", "mandant"
-        ),
+        selectors.submissions_visible_to(request.user).select_related("assistant", "unit", "version", "mandant"),
         pk=submission_id,
     )
 
@@ -210,8 +203,7 @@ def submission_detail(request, submission_id):
             "steps": answer_sections(definition, submission.answers, files=files),
             "computed": _computed_rows(definition, submission.computed),
             "attachments": [
-                {"attachment": attachment, "field": labels.get(attachment.field_key, "")}
-                for attachment in attachments
+                {"attachment": attachment, "field": labels.get(attachment.field_key, "")} for attachment in attachments
             ],
         },
     )
@@ -248,9 +240,7 @@ def attachment_download(request, submission_id, attachment_id):
     content_type = attachment.content_type or "application/octet-stream"
     if "/" not in content_type or any(c in content_type for c in "\r\n"):
         content_type = "application/octet-stream"
-    return _attachment_response(
-        chunks, content_type=content_type, filename=ascii_filename(attachment.filename)
-    )
+    return _attachment_response(chunks, content_type=content_type, filename=ascii_filename(attachment.filename))
 
 
 @require_GET
@@ -325,9 +315,7 @@ def export_status(request, export_id):
         {
             "export": export,
             "stale": stale,
-            "refresh_seconds": REFRESH_SECONDS
-            if refresh and export.in_progress and not stale
-            else None,
+            "refresh_seconds": REFRESH_SECONDS if refresh and export.in_progress and not stale else None,
             "date_from": _iso_date(filters.get("date_from")),
             "date_to": _iso_date(filters.get("date_to")),
         },

@@ -64,6 +64,24 @@
     return data;
   }
 
+  function addOperations(logic) {
+    /* The product's extra operations, as the server defines them (assistants/rules.py). */
+    logic.add_operation("today", function () {
+      var now = new Date();
+      return now.getFullYear() + "-" + pad(now.getMonth() + 1, 2) + "-" + pad(now.getDate(), 2);
+    });
+    logic.add_operation("date_diff_days", function (start, end) {
+      var a = Date.parse(start + "T00:00:00Z");
+      var b = Date.parse(end + "T00:00:00Z");
+      return !start || !end || isNaN(a) || isNaN(b) ? null : Math.round((b - a) / 86400000);
+    });
+    logic.add_operation("round", function (value, places) {
+      var factor = Math.pow(10, places || 0);
+      var number = Number(value);
+      return isNaN(number) ? null : Math.round(number * factor) / factor;
+    });
+  }
+
   function assign(target, source) {
     for (var key in source) if (Object.prototype.hasOwnProperty.call(source, key)) target[key] = source[key];
     return target;
@@ -151,6 +169,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     var form = document.querySelector("form[data-step-form]");
+    if (window.jsonLogic) addOperations(window.jsonLogic);
     if (form) {
       setupConditions(form);
       setupSessionWarning(form);

@@ -23,9 +23,7 @@ def read_definition(path: str) -> dict:
     try:
         content = Path(path).read_bytes()
     except OSError as exc:
-        raise CommandError(
-            f"Die Datei „{path}“ kann nicht gelesen werden: {exc.strerror}."
-        ) from exc
+        raise CommandError(f"Die Datei „{path}“ kann nicht gelesen werden: {exc.strerror}.") from exc
     try:
         data = definition_module.load_text(content)
         definition_module.parse(data)
@@ -55,9 +53,7 @@ def mandant_from(slug: str | None, *, assistant_slug: str = "") -> Mandant:
     if len(mandanten) == 1:
         return mandanten[0]
     if not mandanten:
-        raise CommandError(
-            "Es gibt noch keinen Mandanten. Legen Sie zuerst einen an (z. B. kreiswerk demo)."
-        )
+        raise CommandError("Es gibt noch keinen Mandanten. Legen Sie zuerst einen an (z. B. kreiswerk demo).")
     raise CommandError("Es gibt mehrere Mandanten. Bitte geben Sie einen mit --mandant an.")
 
 
@@ -65,28 +61,18 @@ class Command(BaseCommand):
     help = "Antragsassistenten importieren, exportieren und prüfen (JSON oder YAML)."
 
     def add_arguments(self, parser):
-        actions = parser.add_subparsers(
-            dest="action", required=True, metavar="import|export|validate"
-        )
+        actions = parser.add_subparsers(dest="action", required=True, metavar="import|export|validate")
 
         importing = actions.add_parser("import", help="Definition als neue Version importieren.")
         importing.add_argument("file", help="JSON- oder YAML-Datei")
-        importing.add_argument(
-            "--mandant", help="Kürzel des Mandanten (nötig, wenn es mehrere gibt)"
-        )
-        importing.add_argument(
-            "--unit", help="Kürzel der Organisationseinheit (nötig beim ersten Import)"
-        )
-        importing.add_argument(
-            "--publish", action="store_true", help="Version sofort veröffentlichen"
-        )
+        importing.add_argument("--mandant", help="Kürzel des Mandanten (nötig, wenn es mehrere gibt)")
+        importing.add_argument("--unit", help="Kürzel der Organisationseinheit (nötig beim ersten Import)")
+        importing.add_argument("--publish", action="store_true", help="Version sofort veröffentlichen")
         importing.add_argument("--note", default="", help="Änderungsnotiz")
 
         exporting = actions.add_parser("export", help="Eine Version als Datei ausgeben.")
         exporting.add_argument("slug", help="Kürzel des Assistenten")
-        exporting.add_argument(
-            "--mandant", help="Kürzel des Mandanten (nötig, wenn es mehrere gibt)"
-        )
+        exporting.add_argument("--mandant", help="Kürzel des Mandanten (nötig, wenn es mehrere gibt)")
         exporting.add_argument(
             "--version",
             type=int,
@@ -97,9 +83,7 @@ class Command(BaseCommand):
         exporting.add_argument("--format", choices=["yaml", "json"], default="yaml", dest="fmt")
         exporting.add_argument("-o", "--output", help="Zieldatei (Standard: Ausgabe auf stdout)")
 
-        validating = actions.add_parser(
-            "validate", help="Eine Datei prüfen, ohne sie zu speichern."
-        )
+        validating = actions.add_parser("validate", help="Eine Datei prüfen, ohne sie zu speichern.")
         validating.add_argument("file", help="JSON- oder YAML-Datei")
 
     def handle(self, *args, action: str, **options):
@@ -123,11 +107,7 @@ class Command(BaseCommand):
     def import_(self, options) -> None:
         data = read_definition(options["file"])
         mandant = mandant_from(options.get("mandant"), assistant_slug=data["slug"])
-        existing = (
-            Assistant.objects.filter(mandant=mandant, slug=data["slug"])
-            .select_related("unit")
-            .first()
-        )
+        existing = Assistant.objects.filter(mandant=mandant, slug=data["slug"]).select_related("unit").first()
         unit = self._unit(mandant, options.get("unit"), existing)
         try:
             version = assistant_import(
@@ -147,9 +127,7 @@ class Command(BaseCommand):
             )
         )
 
-    def _unit(
-        self, mandant: Mandant, code: str | None, existing: Assistant | None
-    ) -> OrganisationalUnit:
+    def _unit(self, mandant: Mandant, code: str | None, existing: Assistant | None) -> OrganisationalUnit:
         if code:
             try:
                 return OrganisationalUnit.objects.get(mandant=mandant, code=code)
@@ -162,9 +140,7 @@ class Command(BaseCommand):
         units = list(OrganisationalUnit.objects.filter(mandant=mandant)[:2])
         if len(units) == 1:
             return units[0]
-        raise CommandError(
-            "Der Assistent ist neu. Bitte geben Sie mit --unit die zuständige Organisationseinheit an."
-        )
+        raise CommandError("Der Assistent ist neu. Bitte geben Sie mit --unit die zuständige Organisationseinheit an.")
 
     def export(self, options) -> None:
         slug = options["slug"]
@@ -172,9 +148,7 @@ class Command(BaseCommand):
         try:
             assistant = Assistant.objects.get(mandant=mandant, slug=slug)
         except Assistant.DoesNotExist as exc:
-            raise CommandError(
-                f"Den Assistenten „{slug}“ gibt es beim Mandanten {mandant.name} nicht."
-            ) from exc
+            raise CommandError(f"Den Assistenten „{slug}“ gibt es beim Mandanten {mandant.name} nicht.") from exc
         number = options.get("version_number")
         if number is not None:
             version = assistant.versions.filter(number=number).first()
@@ -193,9 +167,7 @@ class Command(BaseCommand):
             try:
                 Path(output).write_text(text, encoding="utf-8")
             except OSError as exc:
-                raise CommandError(
-                    f"Die Datei „{output}“ kann nicht geschrieben werden: {exc.strerror}."
-                ) from exc
+                raise CommandError(f"Die Datei „{output}“ kann nicht geschrieben werden: {exc.strerror}.") from exc
             self.stderr.write(f"Version {version.number} von „{slug}“ nach {output} geschrieben.")
         else:
             self.stdout.write(text, ending="")

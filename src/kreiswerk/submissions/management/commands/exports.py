@@ -16,9 +16,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
-        purge = actions.add_parser(
-            "purge", help=f"Delete exports older than {EXPORT_RETENTION.days} days."
-        )
+        purge = actions.add_parser("purge", help=f"Delete exports older than {EXPORT_RETENTION.days} days.")
         purge.add_argument(
             "--days",
             type=int,

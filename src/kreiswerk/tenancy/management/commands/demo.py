@@ -27,12 +27,6 @@ from kreiswerk.tenancy.services import (
 PASSWORD = "Musterkreis-Demo-2026"  # noqa: S105 - the documented demo password
 COUNTY = "musterkreis"
 
-D, A, S = (
-    OrganisationalUnit.Kind.DEZERNAT,
-    OrganisationalUnit.Kind.AMT,
-    OrganisationalUnit.Kind.SACHGEBIET,
-)
-
 
 @dataclass(frozen=True)
 class Unit:
@@ -40,6 +34,25 @@ class Unit:
     name: str
     kind: str
     children: tuple["Unit", ...] = field(default=())
+
+
+def outline(text: str) -> tuple[Unit, ...]:
+    """Units from an indented outline: ``<kind> <code> <name>``, two spaces per level."""
+    roots: list[dict] = []
+    stack: list[tuple[int, dict]] = []
+    for line in text.strip("\n").splitlines():
+        depth = (len(line) - len(line.lstrip(" "))) // 2
+        kind, code, name = line.split(maxsplit=2)
+        node = {"code": code, "name": name, "kind": OrganisationalUnit.Kind(kind), "children": []}
+        stack = stack[:depth]
+        (stack[-1][1]["children"] if stack else roots).append(node)
+        stack.append((depth, node))
+
+    def freeze(node: dict) -> Unit:
+        children = tuple(freeze(child) for child in node["children"])
+        return Unit(node["code"], node["name"], node["kind"], children)
+
+    return tuple(freeze(node) for node in roots)
 
 
 @dataclass(frozen=True)
@@ -57,53 +70,22 @@ MANDANTEN = (
         name="Landkreis Musterkreis",
         kind=Mandant.Kind.COUNTY,
         prefix="MK",
-        units=(
-            Unit(
-                "dez1",
-                "Dezernat 1 – Zentrale Dienste",
-                D,
-                (
-                    Unit(
-                        "hauptamt",
-                        "Hauptamt",
-                        A,
-                        (
-                            Unit("org-it", "Sachgebiet Organisation und IT", S),
-                            Unit("personal", "Sachgebiet Personal und Reisekosten", S),
-                        ),
-                    ),
-                ),
-            ),
-            Unit(
-                "dez2",
-                "Dezernat 2 – Ordnung und Verkehr",
-                D,
-                (
-                    Unit(
-                        "ordnungsamt", "Ordnungsamt", A, (Unit("gewerbe", "Sachgebiet Gewerbe", S),)
-                    ),
-                    Unit("strassenverkehrsamt", "Straßenverkehrsamt", A),
-                ),
-            ),
-            Unit(
-                "dez3",
-                "Dezernat 3 – Soziales und Bildung",
-                D,
-                (
-                    Unit(
-                        "schulamt",
-                        "Schul- und Kulturamt",
-                        A,
-                        (Unit("schuelerbefoerderung", "Sachgebiet Schülerbeförderung", S),),
-                    ),
-                ),
-            ),
-            Unit(
-                "dez4",
-                "Dezernat 4 – Umwelt und ländlicher Raum",
-                D,
-                (Unit("forstamt", "Kreisforstamt", A),),
-            ),
+        units=outline(
+            """
+dezernat dez1 Dezernat 1 – Zentrale Dienste
+  amt hauptamt Hauptamt
+    sachgebiet org-it Sachgebiet Organisation und IT
+    sachgebiet personal Sachgebiet Personal und Reisekosten
+dezernat dez2 Dezernat 2 – Ordnung und Verkehr
+  amt ordnungsamt Ordnungsamt
+    sachgebiet gewerbe Sachgebiet Gewerbe
+  amt strassenverkehrsamt Straßenverkehrsamt
+dezernat dez3 Dezernat 3 – Soziales und Bildung
+  amt schulamt Schul- und Kulturamt
+    sachgebiet schuelerbefoerderung Sachgebiet Schülerbeförderung
+dezernat dez4 Dezernat 4 – Umwelt und ländlicher Raum
+  amt forstamt Kreisforstamt
+"""
         ),
     ),
     DemoMandant(
@@ -111,33 +93,15 @@ MANDANTEN = (
         name="Stadt Musterstadt",
         kind=Mandant.Kind.MUNICIPALITY,
         prefix="MS",
-        units=(
-            Unit(
-                "buergerdienste",
-                "Fachbereich Bürgerdienste",
-                D,
-                (
-                    Unit(
-                        "buergeramt",
-                        "Bürgeramt",
-                        A,
-                        (Unit("meldewesen", "Sachgebiet Meldewesen", S),),
-                    ),
-                ),
-            ),
-            Unit(
-                "finanzen",
-                "Fachbereich Finanzen",
-                D,
-                (
-                    Unit(
-                        "steueramt",
-                        "Steueramt",
-                        A,
-                        (Unit("hundesteuer", "Sachgebiet Hundesteuer und Vergnügungsteuer", S),),
-                    ),
-                ),
-            ),
+        units=outline(
+            """
+dezernat buergerdienste Fachbereich Bürgerdienste
+  amt buergeramt Bürgeramt
+    sachgebiet meldewesen Sachgebiet Meldewesen
+dezernat finanzen Fachbereich Finanzen
+  amt steueramt Steueramt
+    sachgebiet hundesteuer Sachgebiet Hundesteuer und Vergnügungsteuer
+"""
         ),
     ),
     DemoMandant(
@@ -145,9 +109,12 @@ MANDANTEN = (
         name="Gemeinde Beispielheim",
         kind=Mandant.Kind.MUNICIPALITY,
         prefix="BH",
-        units=(
-            Unit("hauptamt", "Hauptamt", A, (Unit("buergerbuero", "Bürgerbüro", S),)),
-            Unit("rechnungsamt", "Rechnungsamt", A),
+        units=outline(
+            """
+amt hauptamt Hauptamt
+  sachgebiet buergerbuero Bürgerbüro
+amt rechnungsamt Rechnungsamt
+"""
         ),
     ),
 )
@@ -214,9 +181,7 @@ class Command(BaseCommand):
                 self.staff(mandanten)
                 published = [self.assistant(slug, mandanten[m], u) for slug, m, u in ASSISTANTS]
         except definition_module.DefinitionError as exc:
-            raise CommandError(
-                "Ein Demo-Assistent ist ungültig:\n  - " + "\n  - ".join(exc.problems)
-            ) from exc
+            raise CommandError("Ein Demo-Assistent ist ungültig:\n  - " + "\n  - ".join(exc.problems)) from exc
         self.summary(published)
 
     def mandant(self, demo: DemoMandant) -> Mandant:
@@ -239,9 +204,7 @@ class Command(BaseCommand):
     def unit(self, mandant: Mandant, spec: Unit, parent: OrganisationalUnit | None) -> None:
         unit = OrganisationalUnit.objects.filter(mandant=mandant, code=spec.code).first()
         if unit is None:
-            unit = unit_create(
-                mandant=mandant, code=spec.code, name=spec.name, kind=spec.kind, parent=parent
-            )
+            unit = unit_create(mandant=mandant, code=spec.code, name=spec.name, kind=spec.kind, parent=parent)
             self.counts["einheiten"] += 1
         for child in spec.children:
             self.unit(mandant, child, unit)
@@ -282,9 +245,7 @@ class Command(BaseCommand):
                 return same if same.state == AssistantVersion.State.PUBLISHED else None
         unit = OrganisationalUnit.objects.get(mandant=mandant, code=unit_code)
         self.counts["versionen"] += 1
-        return assistant_import(
-            data=data, mandant=mandant, unit=unit, note="Demo-Daten (kreiswerk demo)", publish=True
-        )
+        return assistant_import(data=data, mandant=mandant, unit=unit, note="Demo-Daten (kreiswerk demo)", publish=True)
 
     def summary(self, published: list[AssistantVersion | None]) -> None:
         c = self.counts
@@ -299,7 +260,8 @@ class Command(BaseCommand):
             if version is not None:
                 assistant = version.assistant
                 self.stdout.write(
-                    f"  • {assistant.title} – {assistant.mandant.name}, {assistant.unit.name} (Version {version.number})"
+                    f"  • {assistant.title} – {assistant.mandant.name}, {assistant.unit.name} "
+                    f"(Version {version.number})"
                 )
         self.stdout.write(
             self.style.SUCCESS(
