@@ -187,7 +187,7 @@ def render(workdir: Path, count: int, profile_to: Path | None = None) -> dict:
     fields = sum(page.count(f'data-field="{key}"'.encode()) for key in _render_keys())
     if fields != 40:
         raise RuntimeError(f"the step page shows {fields} of 40 fields")
-    warmup = max(50, count // 10)
+    warmup = max(50, count // 20)
     for _ in range(warmup):
         get("step")
         get("baseline")

@@ -37,7 +37,7 @@ from bench import common, definitions, loadgen  # noqa: E402
 DURATION = float(os.environ.get("BENCH_DURATION", 30))
 WARMUP = float(os.environ.get("BENCH_WARMUP", 4))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", 16))
-DRAFTS = int(os.environ.get("BENCH_DRAFTS", 15000))
+DRAFTS = int(os.environ.get("BENCH_DRAFTS", 10000))
 RENDER_N = int(os.environ.get("BENCH_RENDER_N", 2000))
 EXPORT_N = int(os.environ.get("BENCH_EXPORT_N", 100_000))
 WORKERS = 2

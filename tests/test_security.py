@@ -705,11 +705,6 @@ def test_garbage_in_every_step_of_every_demo_assistant(rich_drafts):
     assert reached >= 2 * len(drafts)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="runner/widgets.Builder._repeat trusts the posted '<key>__rows' count: a huge value "
-    "raises OverflowError (500), a large one renders that many rows (denial of service)",
-)
 def test_repeat_row_count_from_the_form_is_capped(mandant, unit):
     definition = simple_definition(
         steps=[
@@ -740,11 +735,6 @@ def test_repeat_row_count_from_the_form_is_capped(mandant, unit):
         assert 'name="kinder__3__kind_name"' not in response.content.decode(), rows
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="assistants/validators.parse_decimal accepts any number of digits; fields.parse then "
-    "quantizes a money amount of 27+ digits and raises decimal.InvalidOperation (500)",
-)
 def test_huge_numbers_are_a_form_error_not_a_server_error(mandant, unit):
     element = {"key": "betrag", "type": "money", "label": "Betrag"}
     definition = simple_definition(
@@ -845,11 +835,6 @@ def test_submitted_text_is_escaped_on_every_page(rich_drafts):
             assert "<b id=eingeschleust>" not in html, url
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="runner/step.html renders rule_context (json.dumps of answers) with |safe inside "
-    "<script>: an answer containing </script> ends the element and injects markup",
-)
 def test_answers_cannot_break_out_of_the_rule_context_json(mandant, unit):
     definition = simple_definition(
         steps=[
@@ -884,11 +869,6 @@ def test_answers_cannot_break_out_of_the_rule_context_json(mandant, unit):
 # --- static analysis ----------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bandit does not read ruff's '# noqa: S…': B506 in assistants/definition.py (SafeLoader "
-    "subclass), B105 in submissions/services.py and tenancy/management/commands/demo.py need '# nosec'",
-)
 def test_bandit_finds_nothing():
     result = subprocess.run(
         [sys.executable, "-m", "bandit", "-q", "-c", "pyproject.toml", "-r", "src"],

@@ -163,9 +163,6 @@ class JavaScriptErrors:
         if message.type != "error":
             return
         location = message.location or {}
-        # Headless Chromium asks for /favicon.ico by itself; the product does not reference it.
-        if str(location.get("url", "")).endswith("/favicon.ico"):
-            return
         where = f"{location.get('url', '')}:{location.get('lineNumber', '')}"
         self.errors.append(f"console.error: {message.text} ({where})")
 

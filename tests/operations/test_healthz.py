@@ -83,11 +83,6 @@ def test_only_get(client):
     assert client.head(URL).status_code in {200, 405}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="settings.py: with SECURE_SSL_REDIRECT (production default) a plain-HTTP probe of /healthz "
-    "gets 301 whatever the database state; needs SECURE_REDIRECT_EXEMPT = [r'^healthz$']",
-)
 def test_probe_over_plain_http_reaches_the_check_in_production(settings, production_values, monkeypatch):  # noqa: F811
     from django.test import Client
 

@@ -215,7 +215,11 @@ def load_text(content: str | bytes) -> dict:
             data = json.loads(content)
         except ValueError:
             try:
-                data = yaml.load(content, Loader=_DefinitionLoader)  # noqa: S506 - a SafeLoader subclass
+                loader = _DefinitionLoader(content)
+                try:
+                    data = loader.get_single_data()
+                finally:
+                    loader.dispose()
             except yaml.YAMLError as exc:
                 raise DefinitionError(
                     [f"Die Datei ist weder gültiges JSON noch YAML: {exc}"]

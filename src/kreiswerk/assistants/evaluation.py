@@ -176,7 +176,7 @@ def step_errors(
 
 
 def _element_errors(element, value, data, format_errors, today, *, prefix: str) -> list[FieldError]:
-    anchor = _anchor(element, prefix)
+    anchor = field_anchor(element, prefix)
     name = f"{prefix}{element.key}"
     if name in format_errors:
         return [FieldError(name, anchor, format_errors[name])]
@@ -212,7 +212,7 @@ def _repeat_errors(element, items, data, format_errors, today, *, prefix) -> lis
         errors.append(
             FieldError(
                 name,
-                _anchor(element, prefix),
+                field_anchor(element, prefix),
                 _("Bitte fügen Sie mindestens %(n)s Einträge hinzu.") % {"n": element.min_items},
             )
         )
@@ -220,7 +220,7 @@ def _repeat_errors(element, items, data, format_errors, today, *, prefix) -> lis
         errors.append(
             FieldError(
                 name,
-                _anchor(element, prefix),
+                field_anchor(element, prefix),
                 _("Es sind höchstens %(n)s Einträge möglich.") % {"n": element.max_items},
             )
         )
@@ -248,7 +248,7 @@ def _check_errors(
         if rules.truthy(rules.evaluate(check.rule, data)):
             continue
         if check.field:
-            errors.append(FieldError(check.field, _anchor(definition.element(check.field), ""), localized(check.message)))
+            errors.append(FieldError(check.field, field_anchor(definition.element(check.field), ""), localized(check.message)))
         else:
             errors.append(FieldError(step.key if step else "", "", localized(check.message)))
     return errors
@@ -268,7 +268,7 @@ def _required_message(element: Element, label: str) -> str:
     return _("Bitte füllen Sie das Feld aus: %(label)s") % {"label": label}
 
 
-def _anchor(element: Element, prefix: str) -> str:
+def field_anchor(element: Element, prefix: str = "") -> str:
     """The id of the first focusable control of the field (what the summary links to)."""
     base = f"feld-{prefix}{element.key}"
     if element.type == "date":

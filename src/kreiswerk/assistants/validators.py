@@ -86,6 +86,8 @@ def parse_decimal(value: str, *, places: int | None = None) -> Decimal:
         number = Decimal(normalised)
     except InvalidOperation as exc:  # pragma: no cover - the patterns above exclude this
         raise ValidationError(_("Geben Sie eine Zahl ein, z. B. 12,50.")) from exc
+    if number.adjusted() >= 15:
+        raise ValidationError(_("Geben Sie eine Zahl mit höchstens 15 Stellen vor dem Komma ein."))
     if places is not None and -number.as_tuple().exponent > places:
         raise ValidationError(
             _("Geben Sie höchstens %(places)s Nachkommastellen ein.") % {"places": places}

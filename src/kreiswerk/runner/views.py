@@ -1,7 +1,9 @@
 """The citizen path: service index, start page, one page per step, check answers, receipt."""
 
-import json
+import io
 import time
+import uuid
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -329,8 +331,6 @@ def _file_inputs(step, answers):
 
 
 def _uuid_or_none(value: str):
-    import uuid
-
     try:
         return uuid.UUID(value)
     except ValueError:
@@ -366,13 +366,22 @@ def _render_step(request, draft, definition, steps, current, *, answers, errors,
         "previous": previous,
         "back_to_check": request.GET.get("zurueck") == BACK_TO_CHECK,
         # Answers from earlier steps that the page's rules read, so the browser can evaluate them.
-        "rule_context": json.dumps(
-            {key: value for key, value in data.items() if key in rule_vars}, default=str
-        ),
+        "rule_context": {key: _json_safe(value) for key, value in data.items() if key in rule_vars},
         "idle_seconds": settings.KREISWERK_SESSION_IDLE_MINUTES * 60,
         "fee": _fee(definition, answers),
     }
     return render(request, "runner/step.html", context)
+
+
+def _json_safe(value):
+    """Decimals as numbers for the browser's rules; json_script escapes the rest."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, list):
+        return [_json_safe(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    return value
 
 
 def _page_rule_vars(step) -> set[str]:
@@ -448,7 +457,7 @@ def _summary_sections(definition, steps, answers, draft) -> list[dict]:
         for element in evaluation.visible_inputs(step.elements, data):
             if element.type == "declaration":
                 continue
-            change = _step_url(draft, step, True, anchor=element.key)
+            change = _step_url(draft, step, True, anchor=evaluation.field_anchor(element).removeprefix("feld-"))
             value = answers.get(element.key)
             if element.type == "repeat":
                 children = [leaf for child in element.elements for leaf in child.inputs()]
@@ -471,7 +480,8 @@ def _summary_sections(definition, steps, answers, draft) -> list[dict]:
                     "change": change,
                 }
             )
-        sections.append({"title": localized(step.title), "rows": rows, "key": step.key})
+        if rows:
+            sections.append({"title": localized(step.title), "rows": rows, "key": step.key})
     return sections
 
 
@@ -577,8 +587,6 @@ def receipt(request, submission_id):
 def receipt_pdf(request, submission_id):
     submission = _submission_for(request, submission_id)
     pdf = receipt_pdf_bytes(submission=submission)
-    import io
-
     response = FileResponse(
         io.BytesIO(pdf),
         as_attachment=True,

@@ -160,7 +160,7 @@ class _Builder:
 
     def _repeat(self, element: Element, items: list, *, name: str) -> dict:
         if self.raw is not None:
-            count = _int(self.raw.get(f"{name}__rows"), len(items))
+            count = min(_int(self.raw.get(f"{name}__rows"), len(items)), element.max_items)
             items = items + [{}] * max(0, count - len(items))
         if not items and element.min_items:
             items = [{}] * element.min_items

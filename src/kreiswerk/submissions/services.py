@@ -146,7 +146,8 @@ def submission_submit(*, draft, submit_key: str) -> Submission:
                 attachment_discard(attachment=attachment)
             locked.submitted = submission
             locked.answers = {}
-            locked.resume_token_hash = ""
+            # Clearing the hash ends the resume link (not a password).
+            locked.resume_token_hash = ""  # nosec B105
             locked.save(update_fields=["submitted", "answers", "resume_token_hash", "updated_at"])
             followup_enqueue(submission)
     except IntegrityError:

@@ -6,7 +6,8 @@ separately (see docs/operations.md).
 
 import os
 import signal
-import subprocess  # nosec B404 - starts our own processes with fixed arguments
+# Only our own processes, with fixed arguments.
+import subprocess  # nosec B404
 import sys
 import time
 
@@ -45,7 +46,8 @@ class Command(BaseCommand):
         ]
         processes = [subprocess.Popen(web)]  # nosec B603
         if not no_worker:
-            processes.append(subprocess.Popen(executable + ["kreiswerk.cli", *worker_command()]))  # nosec B603
+            worker = executable + ["kreiswerk.cli", *worker_command()]
+            processes.append(subprocess.Popen(worker))  # nosec B603
         self.stdout.write(f"kreiswerk läuft auf http://{bind}/ (Beenden mit Strg+C)")
         stop = {"now": False}
 

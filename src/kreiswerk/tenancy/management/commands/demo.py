@@ -24,7 +24,8 @@ from kreiswerk.tenancy.services import (
     unit_create,
 )
 
-PASSWORD = "Musterkreis-Demo-2026"  # noqa: S105 - the documented demo password
+# The demo password, documented in the README.
+PASSWORD = "Musterkreis-Demo-2026"  # noqa: S105  # nosec B105
 COUNTY = "musterkreis"
 
 
