@@ -122,8 +122,12 @@ def machine() -> dict:
     except OSError:
         pass
     load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    try:
+        nproc = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        nproc = os.cpu_count()
     return {
-        "nproc": os.cpu_count(),
+        "nproc": nproc,
         "cpu": cpu or "?",
         "memory": mem,
         "python": platform.python_version(),

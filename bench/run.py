@@ -53,7 +53,12 @@ TARGETS = {
 RESULTS = ROOT / "bench" / "results.json"
 DOCS = ROOT / "docs" / "benchmarks.md"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
-COMMAND = "make bench"
+
+
+def command() -> str:
+    """The command that reproduces this run: ``make bench`` plus any BENCH_* overrides."""
+    overrides = [f"{name}={value}" for name, value in sorted(os.environ.items()) if name.startswith("BENCH_")]
+    return " ".join([*overrides, "make bench"])
 
 
 def say(message: str) -> None:
@@ -351,7 +356,7 @@ def markdown(entries: list[dict], machine: dict, when: str) -> str:
     submit = next((e for e in entries if e["name"] == "submit" and "setup" in e), None)
     notes = [
         "",
-        f"Latest run: {when}, `{COMMAND}`.",
+        f"Latest run: {when}, reproduced with `{command()}`.",
         f"Machine: {machine['nproc']} CPUs ({machine['cpu']}), {machine['memory']} RAM, "
         f"Python {machine['python']}, PostgreSQL {machine['postgresql']}, {machine['os']}; "
         f"load average before the run {machine['load_before']}.",
@@ -416,6 +421,8 @@ def main() -> int:
         say(f"setup failed: {exc}")
     finally:
         run.cleanup(keep=failed or os.environ.get("BENCH_KEEP") == "1")
+    for entry in entries:
+        entry["run"] = {"when": when, "command": command(), "machine": machine}
     RESULTS.write_text(json.dumps(entries, indent=2, ensure_ascii=False) + "\n")
     if entries:
         update_docs(markdown(entries, machine, when))

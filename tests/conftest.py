@@ -24,9 +24,7 @@ def _isolated_files(settings, tmp_path):
 
 @pytest.fixture
 def mandant(db) -> Mandant:
-    return mandant_create(
-        slug="musterkreis", name="Landkreis Musterkreis", kind="landkreis", reference_prefix="MK"
-    )
+    return mandant_create(slug="musterkreis", name="Landkreis Musterkreis", kind="landkreis", reference_prefix="MK")
 
 
 @pytest.fixture
@@ -40,9 +38,7 @@ def unit(mandant) -> OrganisationalUnit:
         kind="amt",
         parent=dezernat,
     )
-    return unit_create(
-        mandant=mandant, code="gewerbe", name="Sachgebiet Gewerbe", kind="sachgebiet", parent=amt
-    )
+    return unit_create(mandant=mandant, code="gewerbe", name="Sachgebiet Gewerbe", kind="sachgebiet", parent=amt)
 
 
 @pytest.fixture
@@ -70,9 +66,7 @@ def form_admin(unit):
 
 @pytest.fixture
 def administrator(mandant, unit):
-    return make_staff(
-        "administration", unit=OrganisationalUnit.objects.get(code="dez2"), role=Role.ADMIN
-    )
+    return make_staff("administration", unit=OrganisationalUnit.objects.get(code="dez2"), role=Role.ADMIN)
 
 
 def login_verified(client: Client, user) -> Client:
@@ -98,9 +92,7 @@ def publish_assistant(mandant, unit):
     """Import and publish a definition dict; returns the published version."""
 
     def make(definition: dict, *, target_unit=None):
-        return assistant_import(
-            data=definition, mandant=mandant, unit=target_unit or unit, publish=True
-        )
+        return assistant_import(data=definition, mandant=mandant, unit=target_unit or unit, publish=True)
 
     return make
 

@@ -16,6 +16,4 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory: fault tests let a second process use the same test database.
-    DATABASES["default"]["TEST"] = {
-        "NAME": os.path.join(os.environ["KREISWERK_DATA_DIR"], "test.sqlite3")
-    }  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": os.path.join(os.environ["KREISWERK_DATA_DIR"], "test.sqlite3")}  # noqa: F405

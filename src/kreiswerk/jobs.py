@@ -17,9 +17,7 @@ from django_tasks import task
 logger = logging.getLogger(__name__)
 
 
-def retrying_task(
-    *, max_attempts: int = 6, base_delay_seconds: int = 30, max_delay_seconds: int = 3600
-):
+def retrying_task(*, max_attempts: int = 6, base_delay_seconds: int = 30, max_delay_seconds: int = 3600):
     """Decorate a job function; returns the task object (``.enqueue(**kwargs)``)."""
 
     def decorator(func):

@@ -513,3 +513,12 @@ def test_home_lists_open_internal_assistants(staff_client, caseworker, publish_a
 def test_home_without_roles_says_so(staff_client):
     html = staff_client(make_staff("ohnerolle")).get(HOME).content.decode()
     assert "Ihnen ist noch keine Rolle zugewiesen" in html
+
+
+def test_the_staff_header_offers_only_what_the_role_allows(caseworker, form_admin, staff_client):
+    caseworker_page = staff_client(caseworker).get(reverse("accounts:home")).content.decode()
+    assert reverse("submissions:list") in caseworker_page
+    assert reverse("assistants:list") not in caseworker_page
+    form_page = staff_client(form_admin).get(reverse("accounts:home")).content.decode()
+    assert reverse("assistants:list") in form_page
+    assert reverse("submissions:list") not in form_page

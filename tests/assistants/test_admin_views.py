@@ -22,9 +22,7 @@ def yaml_file(data: dict, name: str = "antrag.yaml") -> SimpleUploadedFile:
 
 
 def do_import(client, unit, upload, note=""):
-    return client.post(
-        reverse("assistants:import"), {"unit": unit.pk, "note": note, "file": upload}
-    )
+    return client.post(reverse("assistants:import"), {"unit": unit.pk, "note": note, "file": upload})
 
 
 @pytest.fixture
@@ -67,9 +65,7 @@ def test_import_creates_assistant_with_draft_then_new_version(admin_client, unit
     assert assistant.unit == unit
     assert v1.definition == simple_definition()
 
-    json_upload = SimpleUploadedFile(
-        "antrag.json", dump_text(simple_definition(), "json").encode(), "application/json"
-    )
+    json_upload = SimpleUploadedFile("antrag.json", dump_text(simple_definition(), "json").encode(), "application/json")
     response = do_import(admin_client, unit, json_upload)
     assert response.status_code == 302
     assert Assistant.objects.count() == 1
@@ -123,9 +119,7 @@ def test_unusable_files_are_reported_not_500(admin_client, unit, content):
 
 
 def test_invalid_publication_date_in_file_is_a_problem_not_500(admin_client, unit):
-    definition = simple_definition(
-        publication={"active_from": "2026-13-45T00:00:00", "active_until": None}
-    )
+    definition = simple_definition(publication={"active_from": "2026-13-45T00:00:00", "active_until": None})
     response = do_import(admin_client, unit, yaml_file(definition))
     assert response.status_code == 200
     assert "kein gültiger Zeitpunkt" in response.content.decode()
@@ -176,9 +170,7 @@ def test_cannot_import_into_unit_outside_own_units(admin_client, other_unit):
     assert AssistantVersion.objects.count() == 0
 
 
-def test_cannot_add_version_to_assistant_of_another_unit(
-    imported, staff_client, other_admin, other_unit
-):
+def test_cannot_add_version_to_assistant_of_another_unit(imported, staff_client, other_admin, other_unit):
     client = staff_client(other_admin)
     response = do_import(client, other_unit, yaml_file(simple_definition()))
     assert response.status_code == 200
@@ -267,9 +259,7 @@ def test_detail_shows_history_and_actions(admin_client, imported):
 
 
 def test_list_shows_own_assistants_only(admin_client, imported, publish_assistant, other_unit):
-    publish_assistant(
-        simple_definition(slug="jugend", title="Jugendantrag"), target_unit=other_unit
-    )
+    publish_assistant(simple_definition(slug="jugend", title="Jugendantrag"), target_unit=other_unit)
     admin_client.post(reverse("assistants:publish", args=[version(imported, 1).pk]))
     response = admin_client.get(reverse("assistants:list"))
     assert response.status_code == 200

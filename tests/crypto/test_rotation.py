@@ -53,8 +53,7 @@ def raw_rows() -> dict[int, tuple]:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT id, answers, note, attachment_key FROM {table}")  # noqa: S608
         return {
-            row[0]: tuple(None if value is None else bytes(value) for value in row[1:])
-            for row in cursor.fetchall()
+            row[0]: tuple(None if value is None else bytes(value) for value in row[1:]) for row in cursor.fetchall()
         }
 
 

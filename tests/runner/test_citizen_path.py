@@ -149,12 +149,8 @@ def test_it_lists_open_public_services_and_finds_them_by_keyword(publish_assista
     page = client.get(reverse("runner:index")).content.decode()
     assert "Fischereischein" in page
     assert "Dienstreiseantrag" not in page
-    assert (
-        "Fischereischein" in client.get(reverse("runner:index"), {"q": "angeln"}).content.decode()
-    )
-    assert (
-        "Fischereischein" not in client.get(reverse("runner:index"), {"q": "hund"}).content.decode()
-    )
+    assert "Fischereischein" in client.get(reverse("runner:index"), {"q": "angeln"}).content.decode()
+    assert "Fischereischein" not in client.get(reverse("runner:index"), {"q": "hund"}).content.decode()
 
 
 def test_it_shows_the_start_page_and_starts_only_by_post(publish_assistant, client):
@@ -189,9 +185,7 @@ def test_it_completes_an_application_and_shows_the_reference(
 def test_it_links_every_error_in_the_summary_and_keeps_what_was_typed(publish_assistant, client):
     version = publish_assistant(licence_definition())
     url = start(client, version)
-    response = client.post(
-        url, {"name": "Erika", "email": "keine-adresse", "jahre": "9", "jugend": ""}
-    )
+    response = client.post(url, {"name": "Erika", "email": "keine-adresse", "jahre": "9", "jugend": ""})
     page = response.content.decode()
     assert response.status_code == 200
     assert "<title>Fehler:" in page
@@ -201,18 +195,12 @@ def test_it_links_every_error_in_the_summary_and_keeps_what_was_typed(publish_as
     assert 'value="keine-adresse"' in page and 'value="Erika"' in page
 
 
-def test_it_skips_a_conditional_step_and_asks_for_it_when_the_condition_holds(
-    publish_assistant, client
-):
+def test_it_skips_a_conditional_step_and_asks_for_it_when_the_condition_holds(publish_assistant, client):
     version = publish_assistant(licence_definition())
     url = start(client, version)
-    after_no = client.post(
-        url, {"name": "A", "email": "a@example.org", "jahre": "1", "jugend": "nein"}
-    )
+    after_no = client.post(url, {"name": "A", "email": "a@example.org", "jahre": "1", "jugend": "nein"})
     assert after_no["Location"].endswith("/schritt/abschluss/")
-    response = client.post(
-        url, {"name": "A", "email": "a@example.org", "jahre": "1", "jugend": "ja"}
-    )
+    response = client.post(url, {"name": "A", "email": "a@example.org", "jahre": "1", "jugend": "ja"})
     assert "Schule" in response.content.decode()  # required once visible
     response = client.post(
         url,
@@ -286,9 +274,7 @@ def test_a_double_submit_gives_one_submission(publish_assistant, client):
     version = publish_assistant(licence_definition())
     fill_and_submit(client, version)
     draft = Draft.objects.get()
-    again = client.post(
-        reverse("runner:check", args=[draft.pk]), {"submit_key": str(draft.submit_key)}
-    )
+    again = client.post(reverse("runner:check", args=[draft.pk]), {"submit_key": str(draft.submit_key)})
     assert again.status_code == 302
     assert Submission.objects.count() == 1
     assert again["Location"] == reverse("runner:receipt", args=[Submission.objects.get().pk])
@@ -315,9 +301,7 @@ def test_a_new_version_does_not_break_a_draft_in_progress(publish_assistant, cli
     version = publish_assistant(licence_definition())
     url = start(client, version)
     changed = licence_definition()
-    changed["steps"][0]["elements"].append(
-        {"key": "neu", "type": "text", "label": "Neu", "required": True}
-    )
+    changed["steps"][0]["elements"].append({"key": "neu", "type": "text", "label": "Neu", "required": True})
     newer = assistant_import(data=changed, mandant=mandant, unit=unit, publish=True)
     client.post(url, {"name": "A", "email": "a@example.org", "jahre": "1", "jugend": "nein"})
     check_url = client.post(url.replace("person", "abschluss"), {"zustimmung": "ja"})["Location"]
@@ -358,9 +342,7 @@ def test_a_saved_draft_is_resumed_through_the_emailed_link(
 ):
     version = publish_assistant(licence_definition())
     url = start(client, version)
-    response = client.post(
-        url, {"name": "Erika", "email": "", "jahre": "2", "jugend": "nein", "_action": "speichern"}
-    )
+    response = client.post(url, {"name": "Erika", "email": "", "jahre": "2", "jugend": "nein", "_action": "speichern"})
     assert response["Location"].endswith("/speichern/")
     with django_capture_on_commit_callbacks(execute=True):
         client.post(response["Location"], {"email": "erika@example.org"})
@@ -374,9 +356,7 @@ def test_a_saved_draft_is_resumed_through_the_emailed_link(
     assert 'value="Erika"' in other.get(resumed["Location"]).content.decode()
 
 
-def test_an_internal_assistant_needs_a_staff_login(
-    publish_assistant, client, caseworker, staff_client
-):
+def test_an_internal_assistant_needs_a_staff_login(publish_assistant, client, caseworker, staff_client):
     publish_assistant(simple_definition(slug="dienstreise", audience="internal"))
     url = reverse("runner:start", args=["musterkreis", "dienstreise"])
     assert client.get(url)["Location"].startswith(reverse("accounts:login"))
@@ -386,15 +366,11 @@ def test_an_internal_assistant_needs_a_staff_login(
 def test_the_language_can_be_switched_to_english(publish_assistant, client):
     publish_assistant(licence_definition())
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
-    page = client.get(
-        reverse("runner:start", args=["musterkreis", "fischereischein"])
-    ).content.decode()
+    page = client.get(reverse("runner:start", args=["musterkreis", "fischereischein"])).content.decode()
     assert "Fishing licence" in page and 'lang="en"' in page
 
 
-def test_a_form_builder_previews_a_draft_version_in_test_mode(
-    mandant, unit, form_admin, staff_client
-):
+def test_a_form_builder_previews_a_draft_version_in_test_mode(mandant, unit, form_admin, staff_client):
     version = assistant_import(data=licence_definition(), mandant=mandant, unit=unit)
     client = staff_client(form_admin)
     page = client.get(reverse("runner:preview", args=[version.pk])).content.decode()
@@ -404,9 +380,7 @@ def test_a_form_builder_previews_a_draft_version_in_test_mode(
         response["Location"],
         {"name": "T", "email": "t@example.org", "jahre": "1", "jugend": "nein"},
     )
-    check_url = client.post(
-        response["Location"].replace("person", "abschluss"), {"zustimmung": "ja"}
-    )["Location"]
+    check_url = client.post(response["Location"].replace("person", "abschluss"), {"zustimmung": "ja"})["Location"]
     client.post(check_url, {"submit_key": str(draft_of(check_url).submit_key)})
     assert Submission.objects.get().is_test
     version_publish(version=version)

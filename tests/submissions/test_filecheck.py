@@ -38,10 +38,7 @@ def make_png() -> bytes:
 
     header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
     return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\x00\x00"))
-        + chunk(b"IEND", b"")
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00\x00")) + chunk(b"IEND", b"")
     )
 
 
@@ -86,9 +83,7 @@ def make_ooxml(main: str | None, parts: dict[str, str], extra: dict[str, bytes] 
 
 
 def make_docx(**kwargs) -> bytes:
-    return make_ooxml(
-        kwargs.pop("main", DOCX_MAIN), {"word/document.xml": "<w:document/>"}, **kwargs
-    )
+    return make_ooxml(kwargs.pop("main", DOCX_MAIN), {"word/document.xml": "<w:document/>"}, **kwargs)
 
 
 def make_xlsx() -> bytes:
@@ -175,9 +170,7 @@ ACCEPTED = [
 
 @pytest.mark.parametrize(("name", "content", "allowed", "expected"), ACCEPTED)
 def test_accepted(sample, name, content, allowed, expected):
-    assert (
-        check_file(sample("upload.bin", content()), original_name=name, allowed=allowed) == expected
-    )
+    assert check_file(sample("upload.bin", content()), original_name=name, allowed=allowed) == expected
 
 
 REFUSED_CONTENT = [
@@ -191,9 +184,7 @@ REFUSED_CONTENT = [
     ("makro.docx", lambda: make_docx(extra={"word/vbaProject.bin": b"\xd0\xcf\x11\xe0"}), ["docx"]),
     (
         "makro.odt",
-        lambda: make_odf(
-            "application/vnd.oasis.opendocument.text", {"Basic/Standard/Module1.xml": b"<x/>"}
-        ),
+        lambda: make_odf("application/vnd.oasis.opendocument.text", {"Basic/Standard/Module1.xml": b"<x/>"}),
         ["odt"],
     ),
     # "word/" entries alone do not make a Word document.
@@ -208,8 +199,7 @@ def test_refused_content(sample, name, content, allowed):
     with pytest.raises(FileRejected) as caught:
         check_file(sample("upload.bin", content()), original_name=name, allowed=allowed)
     assert str(caught.value) == (
-        f"Der Inhalt der Datei „{name}“ passt nicht zu den erlaubten Dateitypen "
-        f"({type_labels(allowed)})."
+        f"Der Inhalt der Datei „{name}“ passt nicht zu den erlaubten Dateitypen ({type_labels(allowed)})."
     )
 
 
@@ -238,9 +228,7 @@ def test_empty_file_is_refused(sample):
 def test_message_lists_allowed_types_in_german(sample):
     with pytest.raises(FileRejected) as caught:
         check_file(sample("x", make_html()), original_name="x.pdf", allowed=["pdf", "jpeg"])
-    assert str(caught.value) == (
-        "Der Inhalt der Datei „x.pdf“ passt nicht zu den erlaubten Dateitypen (PDF, JPEG)."
-    )
+    assert str(caught.value) == ("Der Inhalt der Datei „x.pdf“ passt nicht zu den erlaubten Dateitypen (PDF, JPEG).")
 
 
 def test_unknown_type_key_is_a_programming_error(sample):

@@ -125,9 +125,7 @@ def test_an_oversized_upload_is_refused_in_german_without_reading_it_into_memory
 @pytest.mark.django_db
 def test_a_file_whose_content_does_not_match_its_type_is_refused(publish_assistant, client):
     draft = started_draft(client, publish_assistant(upload_definition()))
-    fake = SimpleUploadedFile(
-        "rechnung.pdf", b"<html><script>alert(1)</script></html>", content_type="application/pdf"
-    )
+    fake = SimpleUploadedFile("rechnung.pdf", b"<html><script>alert(1)</script></html>", content_type="application/pdf")
     response = client.post(step_url(draft), {"name": "A", "nachweis": fake})
     assert response.status_code == 200
     assert "passt nicht" in response.content.decode()
@@ -137,9 +135,7 @@ def test_a_file_whose_content_does_not_match_its_type_is_refused(publish_assista
 @pytest.mark.django_db
 def test_a_valid_upload_is_stored_encrypted_and_linked_to_the_answer(publish_assistant, client):
     draft = started_draft(client, publish_assistant(upload_definition()))
-    response = client.post(
-        step_url(draft), {"name": "A", "nachweis": SimpleUploadedFile("nachweis.pdf", PDF)}
-    )
+    response = client.post(step_url(draft), {"name": "A", "nachweis": SimpleUploadedFile("nachweis.pdf", PDF)})
     assert response.status_code == 302
     attachment = Attachment.objects.get()
     draft.refresh_from_db()
@@ -151,9 +147,7 @@ def test_a_valid_upload_is_stored_encrypted_and_linked_to_the_answer(publish_ass
 
 @pytest.mark.django_db
 @pytest.mark.clamd
-def test_the_eicar_test_file_is_refused_by_clamd(
-    publish_assistant, client, clamd_scanning, clamd_eicar
-):
+def test_the_eicar_test_file_is_refused_by_clamd(publish_assistant, client, clamd_scanning, clamd_eicar):
     draft = started_draft(client, publish_assistant(upload_definition()))
     virus = SimpleUploadedFile("hinweis.txt", clamd_eicar, content_type="text/plain")
     response = client.post(step_url(draft), {"name": "A", "nachweis": virus})
@@ -171,9 +165,7 @@ def test_an_upload_while_clamd_is_stopped_is_refused_not_accepted_unscanned(
     settings.KREISWERK_CLAMD_TIMEOUT = 5
     clamd_private_server.stop()
     draft = started_draft(client, publish_assistant(upload_definition()))
-    response = client.post(
-        step_url(draft), {"name": "A", "nachweis": SimpleUploadedFile("ok.pdf", PDF)}
-    )
+    response = client.post(step_url(draft), {"name": "A", "nachweis": SimpleUploadedFile("ok.pdf", PDF)})
     assert response.status_code == 200
     assert "Virenprüfung ist gerade nicht erreichbar" in response.content.decode()
     assert Attachment.objects.count() == 0
@@ -188,9 +180,7 @@ def _database_url() -> str:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_server_killed_during_submit_leaves_nothing_and_the_retry_succeeds_once(
-    publish_assistant, client, tmp_path
-):
+def test_a_server_killed_during_submit_leaves_nothing_and_the_retry_succeeds_once(publish_assistant, client, tmp_path):
     version = publish_assistant(upload_definition())
     draft = complete(started_draft(client, version), {"name": "Erika"})
     marker = tmp_path / "inside-transaction"
@@ -212,12 +202,8 @@ def test_a_server_killed_during_submit_leaves_nothing_and_the_retry_succeeds_onc
     try:
         deadline = time.monotonic() + 60
         while not marker.exists():
-            assert child.poll() is None, (
-                "the submitting process ended before reaching the transaction"
-            )
-            assert time.monotonic() < deadline, (
-                "the submitting process never reached the transaction"
-            )
+            assert child.poll() is None, "the submitting process ended before reaching the transaction"
+            assert time.monotonic() < deadline, "the submitting process never reached the transaction"
             time.sleep(0.05)
         child.kill()  # SIGKILL: no cleanup, as in a power cut of the app server
         child.wait(timeout=30)
@@ -229,9 +215,7 @@ def test_a_server_killed_during_submit_leaves_nothing_and_the_retry_succeeds_onc
     assert draft.submitted_id is None and draft.answers == {"name": "Erika"}
 
     submission = submission_submit(draft=draft, submit_key=str(draft.submit_key))
-    again = submission_submit(
-        draft=Draft.objects.get(pk=draft.pk), submit_key=str(draft.submit_key)
-    )
+    again = submission_submit(draft=Draft.objects.get(pk=draft.pk), submit_key=str(draft.submit_key))
     assert again.pk == submission.pk
     assert Submission.objects.count() == 1
     assert submission.reference.endswith("000001")  # the killed attempt used up no number

@@ -61,9 +61,7 @@ def receipt_definition() -> dict:
                         "type": "repeat",
                         "label": "Kinder",
                         "item_label": "Kind",
-                        "elements": [
-                            {"key": "kind_name", "type": "text", "label": "Vorname des Kindes"}
-                        ],
+                        "elements": [{"key": "kind_name", "type": "text", "label": "Vorname des Kindes"}],
                     }
                 ],
             },
@@ -138,9 +136,7 @@ def pdf_text(pdf: bytes, tmp_path) -> str:
         pytest.skip("pdftotext not installed (Debian: poppler-utils)")
     path = tmp_path / "receipt.pdf"
     path.write_bytes(pdf)
-    result = subprocess.run(
-        ["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True
-    )
+    result = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True)
     return " ".join(result.stdout.decode().split())
 
 
@@ -150,9 +146,7 @@ def font_is_embedded(font: pikepdf.Dictionary) -> bool:
     if font.get("/Subtype") == "/Type3":
         return True  # glyphs are content streams in the PDF itself
     descriptor = font.get("/FontDescriptor")
-    return descriptor is not None and any(
-        key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3")
-    )
+    return descriptor is not None and any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3"))
 
 
 @pytest.fixture(params=["bundled", "system"])

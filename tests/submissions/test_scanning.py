@@ -116,8 +116,7 @@ def test_stopped_clamd_fails_closed(settings, clamd_private_server, clamd_eicar,
         with pytest.raises(ScannerUnavailable) as caught:
             scan_file(path)
         assert str(caught.value) == (
-            "Die Virenprüfung ist gerade nicht erreichbar. "
-            "Bitte versuchen Sie es in einigen Minuten erneut."
+            "Die Virenprüfung ist gerade nicht erreichbar. Bitte versuchen Sie es in einigen Minuten erneut."
         )
     assert clamd_ping() is False
 

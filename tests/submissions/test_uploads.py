@@ -94,9 +94,7 @@ def test_default_limit_comes_from_settings_and_views_cannot_raise_it(client, set
     for url in ("/upload/", f"/upload/?limit={50 * MB}"):
         response = client.post(url, {"anlage": pdf("scan.pdf", MB + 1), "bemerkung": "x"})
         assert response.status_code == 200
-        assert "Die Datei „scan.pdf“ ist größer als 1 MB und wurde nicht angenommen." in (
-            response.content.decode()
-        )
+        assert "Die Datei „scan.pdf“ ist größer als 1 MB und wurde nicht angenommen." in (response.content.decode())
         assert received_files() == []
     response = client.post("/upload/", {"anlage": pdf("scan.pdf", MB)})
     assert b"Angenommen" in response.content
@@ -127,13 +125,9 @@ def test_request_far_beyond_the_limits_is_refused_before_reading_files():
 
 @pytest.mark.urls(URLS)
 def test_more_files_than_allowed(client):
-    response = client.post(
-        "/upload/?files=1", {"anlage": pdf("eins.pdf", 100), "weitere": pdf("zwei.pdf", 100)}
-    )
+    response = client.post("/upload/?files=1", {"anlage": pdf("eins.pdf", 100), "weitere": pdf("zwei.pdf", 100)})
     assert response.status_code == 200
-    assert "Es wurden mehr als 1 Dateien gesendet; „zwei.pdf“ wurde nicht angenommen." in (
-        response.content.decode()
-    )
+    assert "Es wurden mehr als 1 Dateien gesendet; „zwei.pdf“ wurde nicht angenommen." in (response.content.decode())
     assert [item["name"] for item in received_files()] == ["eins.pdf"]
 
 

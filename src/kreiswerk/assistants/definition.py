@@ -191,9 +191,7 @@ class _DefinitionLoader(yaml.SafeLoader):
 
     def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):
-            raise DefinitionError(
-                ["YAML-Verweise (Anker und Aliase) sind in Definitionen nicht erlaubt."]
-            )
+            raise DefinitionError(["YAML-Verweise (Anker und Aliase) sind in Definitionen nicht erlaubt."])
         return super().compose_node(parent, index)
 
 
@@ -221,9 +219,7 @@ def load_text(content: str | bytes) -> dict:
                 finally:
                     loader.dispose()
             except yaml.YAMLError as exc:
-                raise DefinitionError(
-                    [f"Die Datei ist weder gültiges JSON noch YAML: {exc}"]
-                ) from exc
+                raise DefinitionError([f"Die Datei ist weder gültiges JSON noch YAML: {exc}"]) from exc
     except RecursionError as exc:
         raise DefinitionError(["Die Datei ist zu tief verschachtelt."]) from exc
     if not isinstance(data, dict):
@@ -248,14 +244,10 @@ def parse(data: dict) -> Definition:
     """Validate ``data`` against the JSON Schema and the semantic rules, then build it."""
     validator = jsonschema.Draft202012Validator(json_schema())
     try:
-        errors = sorted(
-            validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]
-        )
+        errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
     except RecursionError as exc:
         raise DefinitionError(["Die Definition ist zu tief verschachtelt."]) from exc
-    problems = [
-        f"{'/'.join(str(p) for p in e.absolute_path) or '(Wurzel)'}: {_german(e)}" for e in errors
-    ]
+    problems = [f"{'/'.join(str(p) for p in e.absolute_path) or '(Wurzel)'}: {_german(e)}" for e in errors]
     if problems:
         raise DefinitionError(problems)
     definition = build(data)
@@ -279,9 +271,7 @@ def _german(error: jsonschema.ValidationError) -> str:
         return f"Die Angabe „{', '.join(missing)}“ fehlt."
     if kind == "additionalProperties":
         allowed = set(error.schema.get("properties", {}))
-        extra = (
-            [key for key in instance if key not in allowed] if isinstance(instance, dict) else []
-        )
+        extra = [key for key in instance if key not in allowed] if isinstance(instance, dict) else []
         return f"Unbekannte Angabe „{', '.join(map(str, extra))}“."
     if kind == "enum":
         return f"Der Wert „{instance}“ ist nicht erlaubt. Erlaubt: {', '.join(map(str, expected))}."
@@ -323,9 +313,7 @@ def parse_moment(value):
     except ValueError:
         moment = None
     if moment is None:
-        raise DefinitionError(
-            [f"„{value}“ ist kein gültiger Zeitpunkt (ISO 8601, z. B. 2026-04-01T00:00:00)."]
-        )
+        raise DefinitionError([f"„{value}“ ist kein gültiger Zeitpunkt (ISO 8601, z. B. 2026-04-01T00:00:00)."])
     return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
 
 
@@ -431,14 +419,10 @@ def _semantic_problems(definition: Definition, data: dict) -> list[str]:
             note_rule(element.visible_if, where)
             note_rule(element.required_if, where)
             if element.type in CHOICE_TYPES and not element.options:
-                problems.append(
-                    f"{where}: Die Codeliste „{element.codelist}“ fehlt."
-                )
+                problems.append(f"{where}: Die Codeliste „{element.codelist}“ fehlt.")
             if element.type == "repeat" and element.min_items > element.max_items:
                 problems.append(f"{where}: min_items ist größer als max_items.")
-            if element.type == "repeat" and any(
-                c.type == "repeat" for c in _walk(element.elements)
-            ):
+            if element.type == "repeat" and any(c.type == "repeat" for c in _walk(element.elements)):
                 problems.append(f"{where}: Wiederholgruppen können nicht geschachtelt werden.")
             pattern = element.validation.get("pattern")
             if pattern:
@@ -455,9 +439,7 @@ def _semantic_problems(definition: Definition, data: dict) -> list[str]:
     if definition.fee and definition.fee not in {c.key for c in definition.computed}:
         problems.append(f"Gebühr: Der berechnete Wert „{definition.fee}“ fehlt.")
     email_field = definition.confirmation_email_field
-    if email_field and (
-        email_field not in field_keys or definition.element(email_field).type != "email"
-    ):
+    if email_field and (email_field not in field_keys or definition.element(email_field).type != "email"):
         problems.append(f"Bestätigung: „{email_field}“ ist kein E-Mail-Feld.")
     return problems
 

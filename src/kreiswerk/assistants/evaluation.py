@@ -91,9 +91,7 @@ def element_visible(element: Element, data: dict) -> bool:
 def element_required(element: Element, data: dict) -> bool:
     if element.required:
         return True
-    return element.required_if is not None and rules.truthy(
-        rules.evaluate(element.required_if, data)
-    )
+    return element.required_if is not None and rules.truthy(rules.evaluate(element.required_if, data))
 
 
 def visible_inputs(elements, data: dict) -> list[Element]:
@@ -138,11 +136,7 @@ def _prune_repeat(element: Element, value: Any, data: dict) -> Any:
     for item in value:
         item_data = {**data, **typed_answers(_children(element), item)}
         pruned.append(
-            {
-                child.key: item[child.key]
-                for child in visible_inputs(element.elements, item_data)
-                if child.key in item
-            }
+            {child.key: item[child.key] for child in visible_inputs(element.elements, item_data) if child.key in item}
         )
     return pruned
 
@@ -165,11 +159,7 @@ def step_errors(
     data = rule_data(definition, answers)
     errors: list[FieldError] = []
     for element in visible_inputs(step.elements, data):
-        errors.extend(
-            _element_errors(
-                element, answers.get(element.key), data, format_errors, today, prefix=""
-            )
-        )
+        errors.extend(_element_errors(element, answers.get(element.key), data, format_errors, today, prefix=""))
     if not errors:
         errors.extend(_check_errors(step.checks, data, step, definition))
     return errors
@@ -193,16 +183,9 @@ def _element_errors(element, value, data, format_errors, today, *, prefix: str) 
     if element.type == "file":
         limit = element.file.get("max_files", 1)
         if len(value) > limit:
-            return [
-                FieldError(
-                    name, anchor, _("Bitte laden Sie höchstens %(n)s Dateien hoch.") % {"n": limit}
-                )
-            ]
+            return [FieldError(name, anchor, _("Bitte laden Sie höchstens %(n)s Dateien hoch.") % {"n": limit})]
         return []
-    return [
-        FieldError(name, anchor, message)
-        for message in fields.constraint_errors(element, value, today=today)
-    ]
+    return [FieldError(name, anchor, message) for message in fields.constraint_errors(element, value, today=today)]
 
 
 def _repeat_errors(element, items, data, format_errors, today, *, prefix) -> list[FieldError]:
@@ -240,15 +223,14 @@ def _repeat_errors(element, items, data, format_errors, today, *, prefix) -> lis
     return errors
 
 
-def _check_errors(
-    checks: tuple[Check, ...], data: dict, step: Step | None, definition: Definition
-) -> list[FieldError]:
+def _check_errors(checks: tuple[Check, ...], data: dict, step: Step | None, definition: Definition) -> list[FieldError]:
     errors = []
     for check in checks:
         if rules.truthy(rules.evaluate(check.rule, data)):
             continue
         if check.field:
-            errors.append(FieldError(check.field, field_anchor(definition.element(check.field), ""), localized(check.message)))
+            anchor = field_anchor(definition.element(check.field))
+            errors.append(FieldError(check.field, anchor, localized(check.message)))
         else:
             errors.append(FieldError(step.key if step else "", "", localized(check.message)))
     return errors
@@ -280,9 +262,7 @@ def field_anchor(element: Element, prefix: str = "") -> str:
     return base
 
 
-def all_errors(
-    definition: Definition, answers: dict, *, today: datetime.date | None = None
-) -> list[FieldError]:
+def all_errors(definition: Definition, answers: dict, *, today: datetime.date | None = None) -> list[FieldError]:
     """Full re-validation of stored answers, as done before a submission is accepted."""
     data = rule_data(definition, answers)
     errors: list[FieldError] = []
@@ -302,9 +282,7 @@ def parse_step(step: Step, raw: fields.RawInput, answers: dict) -> tuple[dict, d
         if element.type == "file":
             continue  # files arrive through the upload path and are referenced by id
         if element.type == "repeat":
-            updated[element.key] = _parse_repeat(
-                element, raw, answers.get(element.key) or [], format_errors
-            )
+            updated[element.key] = _parse_repeat(element, raw, answers.get(element.key) or [], format_errors)
             continue
         try:
             updated[element.key] = fields.parse(element, raw)

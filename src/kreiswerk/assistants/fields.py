@@ -84,9 +84,7 @@ def constraint_errors(element: Element, value: Any, *, today: datetime.date) -> 
     if kind == "address":
         missing = [part for part in ADDRESS_PARTS if not value.get(part)]
         if missing:
-            problems.append(
-                _("Bitte geben Sie die vollständige Anschrift ein (Straße, Hausnummer, PLZ, Ort).")
-            )
+            problems.append(_("Bitte geben Sie die vollständige Anschrift ein (Straße, Hausnummer, PLZ, Ort)."))
         elif value.get("postal_code"):
             try:
                 validators.validate_postal_code(value["postal_code"])
@@ -102,39 +100,24 @@ def constraint_errors(element: Element, value: Any, *, today: datetime.date) -> 
         if any(item not in allowed for item in value):
             problems.append(_("Bitte wählen Sie nur angebotene Möglichkeiten."))
         if "min" in rules and len(value) < int(rules["min"]):
-            problems.append(
-                _("Bitte wählen Sie mindestens %(n)s Möglichkeiten.") % {"n": rules["min"]}
-            )
+            problems.append(_("Bitte wählen Sie mindestens %(n)s Möglichkeiten.") % {"n": rules["min"]})
         if "max" in rules and len(value) > int(rules["max"]):
-            problems.append(
-                _("Bitte wählen Sie höchstens %(n)s Möglichkeiten.") % {"n": rules["max"]}
-            )
+            problems.append(_("Bitte wählen Sie höchstens %(n)s Möglichkeiten.") % {"n": rules["max"]})
         return problems
     if isinstance(value, str) and kind not in {"date", "decimal", "money"}:
         if "min_length" in rules and len(value) < rules["min_length"]:
-            problems.append(
-                _("Bitte geben Sie mindestens %(n)s Zeichen ein.") % {"n": rules["min_length"]}
-            )
+            problems.append(_("Bitte geben Sie mindestens %(n)s Zeichen ein.") % {"n": rules["min_length"]})
         if "max_length" in rules and len(value) > rules["max_length"]:
-            problems.append(
-                _("Bitte geben Sie höchstens %(n)s Zeichen ein.") % {"n": rules["max_length"]}
-            )
+            problems.append(_("Bitte geben Sie höchstens %(n)s Zeichen ein.") % {"n": rules["max_length"]})
         pattern = rules.get("pattern")
         if pattern and not re.fullmatch(pattern, value):
-            problems.append(
-                localized(rules.get("pattern_message"))
-                or _("Die Eingabe hat nicht das erwartete Format.")
-            )
+            problems.append(localized(rules.get("pattern_message")) or _("Die Eingabe hat nicht das erwartete Format."))
     if kind in {"integer", "decimal", "money"}:
         number = Decimal(value)
         if "min" in rules and number < Decimal(str(rules["min"])):
-            problems.append(
-                _("Der Wert muss mindestens %(n)s sein.") % {"n": _number(rules["min"], kind)}
-            )
+            problems.append(_("Der Wert muss mindestens %(n)s sein.") % {"n": _number(rules["min"], kind)})
         if "max" in rules and number > Decimal(str(rules["max"])):
-            problems.append(
-                _("Der Wert darf höchstens %(n)s sein.") % {"n": _number(rules["max"], kind)}
-            )
+            problems.append(_("Der Wert darf höchstens %(n)s sein.") % {"n": _number(rules["max"], kind)})
     if kind == "date":
         day = datetime.date.fromisoformat(value)
         low = _date_bound(rules.get("min"), today)
@@ -174,9 +157,7 @@ def rule_value(element: Element, value: Any) -> Any:
     return value
 
 
-def display(
-    element: Element, value: Any, *, language: str | None = None, files: dict | None = None
-) -> str:
+def display(element: Element, value: Any, *, language: str | None = None, files: dict | None = None) -> str:
     """The value as a person reads it (check-your-answers page, receipt, export)."""
     if is_empty(element, value):
         return ""

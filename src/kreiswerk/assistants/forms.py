@@ -22,11 +22,7 @@ class KernBoundField(forms.BoundField):
     def build_widget_attrs(self, attrs, widget=None):
         attrs = super().build_widget_attrs(attrs, widget)
         widget = widget or self.field.widget
-        base = (
-            "kern-form-input__select"
-            if isinstance(widget, forms.Select)
-            else "kern-form-input__input"
-        )
+        base = "kern-form-input__select" if isinstance(widget, forms.Select) else "kern-form-input__input"
         classes = [attrs.get("class", ""), base]
         if self.errors:
             classes.append(f"{base}--error")
@@ -78,12 +74,8 @@ class ImportForm(KernForm):
     def __init__(self, *args, units=None, **kwargs):
         super().__init__(*args, **kwargs)
         if units is not None:
-            self.fields["unit"].queryset = units.select_related("mandant").order_by(
-                "mandant__name", "path"
-            )
-        self.fields["file"].widget.attrs["accept"] = (
-            ".json,.yaml,.yml,application/json,application/yaml,text/yaml"
-        )
+            self.fields["unit"].queryset = units.select_related("mandant").order_by("mandant__name", "path")
+        self.fields["file"].widget.attrs["accept"] = ".json,.yaml,.yml,application/json,application/yaml,text/yaml"
         self.data_loaded: dict | None = None
         # German problems of an invalid definition, shown as a list in the error summary.
         self.problems: list[str] = []
@@ -91,9 +83,7 @@ class ImportForm(KernForm):
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > MAX_IMPORT_BYTES:
-            raise forms.ValidationError(
-                _("Die Datei ist größer als 1 MB und wurde nicht angenommen."), code="too_big"
-            )
+            raise forms.ValidationError(_("Die Datei ist größer als 1 MB und wurde nicht angenommen."), code="too_big")
         return upload
 
     def clean(self):
@@ -120,9 +110,7 @@ class ImportForm(KernForm):
             return cleaned
         if unit is not None:
             existing = (
-                Assistant.objects.filter(mandant_id=unit.mandant_id, slug=parsed.slug)
-                .select_related("unit")
-                .first()
+                Assistant.objects.filter(mandant_id=unit.mandant_id, slug=parsed.slug).select_related("unit").first()
             )
             if existing is not None and existing.unit_id != unit.pk:
                 units = self.fields["unit"].queryset
@@ -151,9 +139,7 @@ def _refuse_yaml_aliases(content: bytes) -> None:
     try:
         for event in yaml.parse(content.decode("utf-8"), Loader=yaml.SafeLoader):
             if isinstance(event, yaml.AliasEvent):
-                message = gettext(
-                    "Die Datei verwendet YAML-Anker und -Verweise (&/*); bitte ausschreiben."
-                )
+                message = gettext("Die Datei verwendet YAML-Anker und -Verweise (&/*); bitte ausschreiben.")
                 raise definition_module.DefinitionError([message])
     except yaml.YAMLError as exc:
         raise definition_module.DefinitionError(

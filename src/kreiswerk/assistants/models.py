@@ -12,9 +12,7 @@ class Assistant(models.Model):
     """An application assistant (Antragsassistent); its content lives in versions."""
 
     mandant = models.ForeignKey(Mandant, on_delete=models.PROTECT, related_name="assistants")
-    unit = models.ForeignKey(
-        OrganisationalUnit, on_delete=models.PROTECT, related_name="assistants"
-    )
+    unit = models.ForeignKey(OrganisationalUnit, on_delete=models.PROTECT, related_name="assistants")
     slug = models.SlugField(_("Kürzel"), max_length=63)
     title = models.CharField(_("Titel"), max_length=200)
     audience = models.CharField(
@@ -38,11 +36,7 @@ class Assistant(models.Model):
         verbose_name = _("Antragsassistent")
         verbose_name_plural = _("Antragsassistenten")
         ordering = ["title"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["mandant", "slug"], name="assistant_slug_unique_per_mandant"
-            )
-        ]
+        constraints = [models.UniqueConstraint(fields=["mandant", "slug"], name="assistant_slug_unique_per_mandant")]
 
     def __str__(self) -> str:
         return self.title
@@ -82,9 +76,7 @@ class AssistantVersion(models.Model):
         verbose_name_plural = _("Versionen von Antragsassistenten")
         ordering = ["assistant", "-number"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["assistant", "number"], name="assistant_version_unique"
-            ),
+            models.UniqueConstraint(fields=["assistant", "number"], name="assistant_version_unique"),
             models.UniqueConstraint(
                 fields=["assistant"],
                 condition=models.Q(state="published"),

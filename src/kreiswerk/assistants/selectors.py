@@ -23,9 +23,7 @@ def assistants_open(*, audience: str = "public", query: str = "") -> QuerySet[As
     )
     for word in query.split()[:8]:
         qs = qs.filter(
-            Q(search_text__icontains=word.lower())
-            | Q(unit__name__icontains=word)
-            | Q(mandant__name__icontains=word)
+            Q(search_text__icontains=word.lower()) | Q(unit__name__icontains=word) | Q(mandant__name__icontains=word)
         )
     return qs.order_by("mandant__name", "title")
 

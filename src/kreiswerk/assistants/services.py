@@ -21,9 +21,7 @@ def assistant_import(
     """Store ``data`` as a new draft version (creating the assistant on first import)."""
     parsed = definition_module.parse(data)
     if unit.mandant_id != mandant.pk:
-        raise definition_module.DefinitionError(
-            ["Die Organisationseinheit gehört nicht zu diesem Mandanten."]
-        )
+        raise definition_module.DefinitionError(["Die Organisationseinheit gehört nicht zu diesem Mandanten."])
     assistant, created = Assistant.objects.select_for_update().get_or_create(
         mandant=mandant,
         slug=parsed.slug,
@@ -31,9 +29,7 @@ def assistant_import(
     )
     if not created and assistant.unit_id != unit.pk:
         raise definition_module.DefinitionError(
-            [
-                f"Einen Antragsassistenten „{parsed.slug}“ gibt es schon in einer anderen Organisationseinheit."
-            ]
+            [f"Einen Antragsassistenten „{parsed.slug}“ gibt es schon in einer anderen Organisationseinheit."]
         )
     if created:
         # A new assistant takes its metadata from the file; later drafts change it only when published.
@@ -77,9 +73,9 @@ def version_publish(*, version: AssistantVersion) -> AssistantVersion:
         return version
     if version.state != AssistantVersion.State.DRAFT:
         raise ValueError("Only a draft version can be published.")
-    AssistantVersion.objects.filter(
-        assistant_id=version.assistant_id, state=AssistantVersion.State.PUBLISHED
-    ).update(state=AssistantVersion.State.SUPERSEDED)
+    AssistantVersion.objects.filter(assistant_id=version.assistant_id, state=AssistantVersion.State.PUBLISHED).update(
+        state=AssistantVersion.State.SUPERSEDED
+    )
     version.state = AssistantVersion.State.PUBLISHED
     version.published_at = timezone.now()
     version.save(update_fields=["state", "published_at"])

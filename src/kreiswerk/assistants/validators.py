@@ -40,9 +40,7 @@ def validate_iban(value: str) -> str:
         iban = IBAN(compact)
     except SchwiftyException as exc:
         raise ValidationError(
-            _(
-                "Die IBAN ist nicht gültig. Bitte prüfen Sie die Eingabe, z. B. DE02 1203 0000 0000 2020 51."
-            )
+            _("Die IBAN ist nicht gültig. Bitte prüfen Sie die Eingabe, z. B. DE02 1203 0000 0000 2020 51.")
         ) from exc
     return iban.compact
 
@@ -55,9 +53,7 @@ def validate_phone(value: str) -> str:
     value = " ".join(value.split())
     digits = re.sub(r"[^0-9]", "", value)
     if not _PHONE_ALLOWED.fullmatch(value) or not 6 <= len(digits) <= 20:
-        raise ValidationError(
-            _("Geben Sie eine Telefonnummer ein, z. B. 07351 52-0 oder +49 7351 520.")
-        )
+        raise ValidationError(_("Geben Sie eine Telefonnummer ein, z. B. 07351 52-0 oder +49 7351 520."))
     return value
 
 
@@ -66,9 +62,7 @@ def validate_email(value: str) -> str:
     try:
         django_validate_email(value)
     except ValidationError as exc:
-        raise ValidationError(
-            _("Geben Sie eine E-Mail-Adresse im Format name@beispiel.de ein.")
-        ) from exc
+        raise ValidationError(_("Geben Sie eine E-Mail-Adresse im Format name@beispiel.de ein.")) from exc
     return value
 
 
@@ -89,9 +83,7 @@ def parse_decimal(value: str, *, places: int | None = None) -> Decimal:
     if number.adjusted() >= 15:
         raise ValidationError(_("Geben Sie eine Zahl mit höchstens 15 Stellen vor dem Komma ein."))
     if places is not None and -number.as_tuple().exponent > places:
-        raise ValidationError(
-            _("Geben Sie höchstens %(places)s Nachkommastellen ein.") % {"places": places}
-        )
+        raise ValidationError(_("Geben Sie höchstens %(places)s Nachkommastellen ein.") % {"places": places})
     return number
 
 
@@ -105,23 +97,15 @@ def parse_integer(value: str) -> int:
 def parse_date_parts(day: str, month: str, year: str) -> datetime.date:
     """GOV.UK-style three inputs; the message names what is missing or wrong."""
     day, month, year = day.strip(), month.strip(), year.strip()
-    missing = [
-        name for name, part in ((_("Tag"), day), (_("Monat"), month), (_("Jahr"), year)) if not part
-    ]
+    missing = [name for name, part in ((_("Tag"), day), (_("Monat"), month), (_("Jahr"), year)) if not part]
     if missing and len(missing) < 3:
-        raise ValidationError(
-            _("Das Datum ist unvollständig: %(parts)s fehlt.") % {"parts": ", ".join(missing)}
-        )
+        raise ValidationError(_("Das Datum ist unvollständig: %(parts)s fehlt.") % {"parts": ", ".join(missing)})
     if not all(re.fullmatch(r"[0-9]{1,4}", part) for part in (day, month, year)) or len(year) != 4:
-        raise ValidationError(
-            _("Geben Sie ein gültiges Datum ein, z. B. 27 3 2026 (Jahr vierstellig).")
-        )
+        raise ValidationError(_("Geben Sie ein gültiges Datum ein, z. B. 27 3 2026 (Jahr vierstellig)."))
     try:
         return datetime.date(int(year), int(month), int(day))
     except ValueError as exc:
-        raise ValidationError(
-            _("Dieses Datum gibt es nicht. Bitte prüfen Sie Tag und Monat.")
-        ) from exc
+        raise ValidationError(_("Dieses Datum gibt es nicht. Bitte prüfen Sie Tag und Monat.")) from exc
 
 
 def format_decimal(value: Decimal | str, *, places: int = 2) -> str:

@@ -83,9 +83,7 @@ def assistant_list(request):
     assistants = (
         Assistant.objects.filter(unit__in=_managed_units(request.user))
         .select_related("mandant", "unit")
-        .prefetch_related(
-            Prefetch("versions", queryset=AssistantVersion.objects.order_by("-number"))
-        )
+        .prefetch_related(Prefetch("versions", queryset=AssistantVersion.objects.order_by("-number")))
         .order_by("mandant__name", "title")
     )
     rows = [_overview(assistant) for assistant in assistants]
@@ -206,13 +204,10 @@ def assistant_retire_view(request, assistant_id: int):
         assistant_retire(assistant=assistant)
         messages.success(
             request,
-            _("„%(title)s“ ist außer Betrieb; neue Anträge sind nicht mehr möglich.")
-            % {"title": assistant.title},
+            _("„%(title)s“ ist außer Betrieb; neue Anträge sind nicht mehr möglich.") % {"title": assistant.title},
         )
         return redirect("assistants:detail", assistant_id=assistant.pk)
     active = assistant.versions.filter(
         state__in=[AssistantVersion.State.PUBLISHED, AssistantVersion.State.SUPERSEDED]
     ).order_by("-number")
-    return render(
-        request, "assistants/retire.html", {"assistant": assistant, "active_versions": active}
-    )
+    return render(request, "assistants/retire.html", {"assistant": assistant, "active_versions": active})

@@ -101,9 +101,7 @@ def _keyring() -> _Keyring:
     try:
         return _parse_keyring(tuple(tuple(entry) for entry in configured))
     except TypeError:  # not iterable, or entries that are not hashable strings
-        raise ImproperlyConfigured(
-            "KREISWERK_KEYS must be a list of (key_id, base64_key) pairs of strings."
-        ) from None
+        raise ImproperlyConfigured("KREISWERK_KEYS must be a list of (key_id, base64_key) pairs of strings.") from None
 
 
 @functools.lru_cache(maxsize=16)
@@ -119,17 +117,14 @@ def _parse_keyring(entries: tuple[tuple, ...]) -> _Keyring:
         key_id, encoded = entry
         if not 1 <= len(key_id.encode()) <= MAX_KEY_ID_BYTES:
             raise ImproperlyConfigured(
-                f"KREISWERK_KEYS entry {position}: the key id must be 1 to "
-                f"{MAX_KEY_ID_BYTES} bytes long."
+                f"KREISWERK_KEYS entry {position}: the key id must be 1 to {MAX_KEY_ID_BYTES} bytes long."
             )
         if key_id in keys:
             raise ImproperlyConfigured(f"KREISWERK_KEYS: key id {key_id!r} appears twice.")
         try:
             raw = base64.b64decode(encoded.strip(), validate=True)
         except (binascii.Error, ValueError):
-            raise ImproperlyConfigured(
-                f"KREISWERK_KEYS: key {key_id!r} is not valid base64."
-            ) from None
+            raise ImproperlyConfigured(f"KREISWERK_KEYS: key {key_id!r} is not valid base64.") from None
         if len(raw) != KEY_SIZE:
             raise ImproperlyConfigured(
                 f"KREISWERK_KEYS: key {key_id!r} must decode to exactly {KEY_SIZE} bytes "

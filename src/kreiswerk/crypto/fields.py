@@ -100,8 +100,7 @@ class EncryptedFieldMixin:
             if getattr(self, option, False):
                 errors.append(
                     checks.Error(
-                        f"{type(self).__name__} cannot be {option}: the ciphertext differs "
-                        "on every save.",
+                        f"{type(self).__name__} cannot be {option}: the ciphertext differs on every save.",
                         obj=self,
                         id="kreiswerk_crypto.E001",
                     )
@@ -148,9 +147,7 @@ class EncryptedJSONField(EncryptedFieldMixin, models.Field):
     empty_strings_allowed = False
 
     def value_to_bytes(self, value: Any) -> bytes:
-        return json.dumps(
-            value, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":")
-        ).encode()
+        return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":")).encode()
 
     def value_from_bytes(self, data: bytes) -> Any:
         return json.loads(data)
@@ -159,9 +156,7 @@ class EncryptedJSONField(EncryptedFieldMixin, models.Field):
         return self.value_from_object(obj)
 
     def formfield(self, **kwargs):
-        return super().formfield(
-            **{"form_class": forms.JSONField, "encoder": DjangoJSONEncoder, **kwargs}
-        )
+        return super().formfield(**{"form_class": forms.JSONField, "encoder": DjangoJSONEncoder, **kwargs})
 
 
 class EncryptionKeyField(models.BinaryField):
@@ -180,8 +175,7 @@ class EncryptionKeyField(models.BinaryField):
                 envelope.key_id_of(value)
             except envelope.DecryptionError:
                 raise ValueError(
-                    f"{type(self).__name__} {self.name!r} only holds key headers "
-                    "from encrypt_stream."
+                    f"{type(self).__name__} {self.name!r} only holds key headers from encrypt_stream."
                 ) from None
         return value
 

@@ -23,9 +23,7 @@ def _expiry():
 
 
 def draft_start(*, version, language: str, is_test: bool = False) -> Draft:
-    return Draft.objects.create(
-        version=version, language=language, is_test=is_test, expires_at=_expiry()
-    )
+    return Draft.objects.create(version=version, language=language, is_test=is_test, expires_at=_expiry())
 
 
 def draft_save(*, draft: Draft, answers: dict, completed_step: str | None = None) -> Draft:

@@ -1,5 +1,6 @@
 """The citizen path: service index, start page, one page per step, check answers, receipt."""
 
+import functools
 import io
 import time
 import uuid
@@ -56,9 +57,28 @@ def _touch_citizen_session(request) -> bool:
     return True
 
 
+class SessionExpired(Exception):
+    pass
+
+
+def handles_expired_session(view):
+    """After the idle limit the draft is no longer reachable from this browser: say why."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except SessionExpired:
+            return render(request, "runner/session_expired.html", status=410)
+
+    return wrapper
+
+
 def _draft_for(request, draft_id) -> Draft:
-    _touch_citizen_session(request)
-    if str(draft_id) not in services.session_drafts(request.session):
+    known = str(draft_id) in services.session_drafts(request.session)
+    if not _touch_citizen_session(request) and known:
+        raise SessionExpired
+    if not known:
         raise Http404
     draft = (
         Draft.objects.select_related("version__assistant__mandant", "version__assistant__unit")
@@ -74,7 +94,8 @@ def _draft_for(request, draft_id) -> Draft:
 
 @require_GET
 def index(request):
-    query = request.GET.get("q", "").strip()[:100]
+    # PostgreSQL text cannot hold NUL; nobody searches for control characters.
+    query = "".join(ch for ch in request.GET.get("q", "") if ch.isprintable()).strip()[:100]
     assistants = list(assistants_open(query=query))
     return render(request, "runner/index.html", {"assistants": assistants, "query": query})
 
@@ -99,9 +120,7 @@ def _start_context(version: AssistantVersion, *, preview: bool) -> dict:
 
 @require_http_methods(["GET", "POST"])
 def start(request, mandant: str, slug: str):
-    assistant = get_object_or_404(
-        Assistant.objects.select_related("mandant", "unit"), mandant__slug=mandant, slug=slug
-    )
+    assistant = get_object_or_404(Assistant.objects.select_related("mandant", "unit"), mandant__slug=mandant, slug=slug)
     version = published_version(assistant)
     if version is None or not assistant.in_window():
         return render(request, "runner/unavailable.html", {"assistant": assistant}, status=404)
@@ -148,9 +167,7 @@ def _steps_state(draft: Draft):
 
 
 def _attachments_of(draft: Draft) -> dict:
-    return {
-        str(a.id): widgets.attachment_context(a) for a in Attachment.objects.filter(draft=draft)
-    }
+    return {str(a.id): widgets.attachment_context(a) for a in Attachment.objects.filter(draft=draft)}
 
 
 def _step_limits(step) -> tuple[int, int]:
@@ -172,6 +189,7 @@ def _walk_inputs(step):
 
 @never_cache
 @csrf_exempt
+@handles_expired_session
 def step(request, draft_id, step_key: str):
     # The upload limit must be set before anything reads the body, CSRF included.
     draft = _draft_for(request, draft_id)
@@ -194,9 +212,7 @@ def _step(request, draft, definition, steps, reachable, current):
     if current not in reachable and not back_to_check:
         return redirect("runner:step", draft_id=draft.pk, step_key=reachable[-1].key)
     if request.method == "GET":
-        return _render_step(
-            request, draft, definition, steps, current, answers=draft.answers, errors=[]
-        )
+        return _render_step(request, draft, definition, steps, current, answers=draft.answers, errors=[])
 
     answers, format_errors = evaluation.parse_step(current, request.POST, draft.answers)
     upload_errors = _handle_files(request, draft, current, answers, format_errors)
@@ -212,9 +228,7 @@ def _step(request, draft, definition, steps, reachable, current):
         services.draft_save(draft=draft, answers=answers)
         return redirect(_step_url(draft, current, back_to_check))
 
-    errors = upload_errors + evaluation.step_errors(
-        definition, current, answers, format_errors=format_errors
-    )
+    errors = upload_errors + evaluation.step_errors(definition, current, answers, format_errors=format_errors)
     if errors:
         # Keep what is valid, so the typed values survive a reload and a session warning.
         services.draft_save(draft=draft, answers=answers)
@@ -271,9 +285,7 @@ def _handle_files(request, draft, step, answers, format_errors) -> list:
         current = list(holder.get(key) or [])
         if removal == f"datei-entfernen:{name}" or removal.startswith(f"datei-entfernen:{name}:"):
             attachment_id = removal.rsplit(":", 1)[1]
-            attachment = Attachment.objects.filter(
-                draft=draft, id=_uuid_or_none(attachment_id)
-            ).first()
+            attachment = Attachment.objects.filter(draft=draft, id=_uuid_or_none(attachment_id)).first()
             if attachment is not None:
                 attachment_discard(attachment=attachment)
                 current = [i for i in current if i != str(attachment.id)]
@@ -283,8 +295,7 @@ def _handle_files(request, draft, step, answers, format_errors) -> list:
                     evaluation.FieldError(
                         name,
                         f"feld-{name}",
-                        _("Es sind höchstens %(n)s Dateien möglich.")
-                        % {"n": element.file.get("max_files", 1)},
+                        _("Es sind höchstens %(n)s Dateien möglich.") % {"n": element.file.get("max_files", 1)},
                     )
                 )
                 break
@@ -294,9 +305,7 @@ def _handle_files(request, draft, step, answers, format_errors) -> list:
                     evaluation.FieldError(
                         name,
                         f"feld-{name}",
-                        _(
-                            "Die Datei „%(name)s“ ist größer als %(mb)s MB und wurde nicht angenommen."
-                        )
+                        _("Die Datei „%(name)s“ ist größer als %(mb)s MB und wurde nicht angenommen.")
                         % {"name": uploaded.name, "mb": element.file.get("max_size_mb")},
                     )
                 )
@@ -406,15 +415,14 @@ def _fee(definition, answers) -> str:
         return ""
     computed = next(c for c in definition.computed if c.key == definition.fee)
     return fields.display(
-        fields.Element(
-            key=computed.key, type=computed.type if computed.type != "yesno" else "text"
-        ),
+        fields.Element(key=computed.key, type=computed.type if computed.type != "yesno" else "text"),
         value,
     )
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@handles_expired_session
 def check(request, draft_id):
     draft = _draft_for(request, draft_id)
     if draft.submitted_id:
@@ -427,9 +435,7 @@ def check(request, draft_id):
     if request.method == "POST":
         try:
             with transaction.atomic():
-                submission = submission_submit(
-                    draft=draft, submit_key=request.POST.get("submit_key", "")
-                )
+                submission = submission_submit(draft=draft, submit_key=request.POST.get("submit_key", ""))
         except SubmitRefused as exc:
             problems = exc.errors or [evaluation.FieldError("", "", exc.message)]
             draft.refresh_from_db()
@@ -492,15 +498,14 @@ def _computed_rows(definition, answers) -> list[dict]:
         value = values.get(computed.key)
         if value is None:
             continue
-        element = fields.Element(
-            key=computed.key, type=computed.type if computed.type != "yesno" else "text"
-        )
+        element = fields.Element(key=computed.key, type=computed.type if computed.type != "yesno" else "text")
         rows.append({"label": localized(computed.label), "value": fields.display(element, value)})
     return rows
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@handles_expired_session
 def save(request, draft_id):
     """Save and resume later: the citizen gets a link by e-mail."""
     draft = _draft_for(request, draft_id)
@@ -546,6 +551,7 @@ def resume(request, token: str):
 
 
 @require_POST
+@handles_expired_session
 def keepalive(request, draft_id):
     """The session warning's "continue": refreshes the session and keeps what was typed."""
     draft = _draft_for(request, draft_id)

@@ -25,9 +25,7 @@ def step_fields(
 ) -> list[dict]:
     """Contexts for the step's elements; elements hidden by earlier answers are left out."""
     step_keys = {element.key for element in _walk(step.elements)}
-    builder = _Builder(
-        step_keys=step_keys, data=data, errors=errors, raw=raw, attachments=attachments or {}
-    )
+    builder = _Builder(step_keys=step_keys, data=data, errors=errors, raw=raw, attachments=attachments or {})
     return builder.elements(step.elements, answers, prefix="")
 
 
@@ -45,28 +43,18 @@ class _Builder:
         self.raw = raw
         self.attachments = attachments
 
-    def elements(
-        self, elements, answers: dict, *, prefix: str, item_data: dict | None = None
-    ) -> list[dict]:
+    def elements(self, elements, answers: dict, *, prefix: str, item_data: dict | None = None) -> list[dict]:
         result = []
         data = item_data or self.data
         for element in elements:
             condition = element.visible_if
-            dynamic = condition is not None and bool(
-                rules.referenced_vars(condition) & self.step_keys
-            )
-            if (
-                condition is not None
-                and not dynamic
-                and not evaluation.element_visible(element, data)
-            ):
+            dynamic = condition is not None and bool(rules.referenced_vars(condition) & self.step_keys)
+            if condition is not None and not dynamic and not evaluation.element_visible(element, data):
                 continue
             result.append(self.element(element, answers, prefix=prefix, data=data, dynamic=dynamic))
         return result
 
-    def element(
-        self, element: Element, answers: dict, *, prefix: str, data: dict, dynamic: bool
-    ) -> dict:
+    def element(self, element: Element, answers: dict, *, prefix: str, data: dict, dynamic: bool) -> dict:
         name = f"{prefix}{element.key}"
         context: dict[str, Any] = {
             "type": element.type,
@@ -82,15 +70,11 @@ class _Builder:
             "error": self.errors.get(name),
             "autocomplete": element.autocomplete,
             "visible_if": json.dumps(element.visible_if) if dynamic else "",
-            "required_if": json.dumps(element.required_if)
-            if element.required_if is not None
-            else "",
+            "required_if": json.dumps(element.required_if) if element.required_if is not None else "",
         }
         value = answers.get(element.key)
         if element.type == "group":
-            context["children"] = self.elements(
-                element.elements, answers, prefix=prefix, item_data=data
-            )
+            context["children"] = self.elements(element.elements, answers, prefix=prefix, item_data=data)
         elif element.type == "repeat":
             context.update(self._repeat(element, value or [], name=name))
         elif element.type in {"select", "radio", "checkboxes", "yesno"}:
@@ -110,9 +94,7 @@ class _Builder:
         elif element.type == "declaration":
             context["checked"] = self._raw(name) == "ja" if self.raw is not None else bool(value)
         else:
-            context["value"] = (
-                self._raw(name) if self.raw is not None else _input_text(element, value)
-            )
+            context["value"] = self._raw(name) if self.raw is not None else _input_text(element, value)
             context["inputmode"] = _INPUTMODE.get(element.type, "")
             context["input_type"] = _INPUT_TYPE.get(element.type, "text")
             context["kind"] = element.type
@@ -172,9 +154,7 @@ class _Builder:
                 {
                     "index": index,
                     "number": index + 1,
-                    "fields": self.elements(
-                        element.elements, item, prefix=f"{name}__{index}__", item_data=item_data
-                    ),
+                    "fields": self.elements(element.elements, item, prefix=f"{name}__{index}__", item_data=item_data),
                 }
             )
         return {

@@ -254,9 +254,7 @@ def check_file(path, *, original_name: str, allowed) -> CheckedFile:
     name = os.path.basename(str(original_name).replace("\\", "/")) or "datei"
     path = Path(path)
     if path.stat().st_size == 0:
-        raise FileRejected(
-            gettext("Die Datei „%(name)s“ ist leer und wurde nicht angenommen.") % {"name": name}
-        )
+        raise FileRejected(gettext("Die Datei „%(name)s“ ist leer und wurde nicht angenommen.") % {"name": name})
 
     detected, mime = _detect(path)
     ext = _extension(name)
@@ -288,8 +286,6 @@ def check_file(path, *, original_name: str, allowed) -> CheckedFile:
 
 def _not_allowed(name: str, allowed: list[str]) -> FileRejected:
     return FileRejected(
-        gettext(
-            "Der Inhalt der Datei „%(name)s“ passt nicht zu den erlaubten Dateitypen (%(types)s)."
-        )
+        gettext("Der Inhalt der Datei „%(name)s“ passt nicht zu den erlaubten Dateitypen (%(types)s).")
         % {"name": name, "types": type_labels(allowed)}
     )

@@ -15,13 +15,9 @@ class Submission(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     reference = models.CharField(_("Aktenzeichen"), max_length=40, unique=True)
     mandant = models.ForeignKey(Mandant, on_delete=models.PROTECT, related_name="submissions")
-    unit = models.ForeignKey(
-        OrganisationalUnit, on_delete=models.PROTECT, related_name="submissions"
-    )
+    unit = models.ForeignKey(OrganisationalUnit, on_delete=models.PROTECT, related_name="submissions")
     assistant = models.ForeignKey(Assistant, on_delete=models.PROTECT, related_name="submissions")
-    version = models.ForeignKey(
-        AssistantVersion, on_delete=models.PROTECT, related_name="submissions"
-    )
+    version = models.ForeignKey(AssistantVersion, on_delete=models.PROTECT, related_name="submissions")
     # {"answers": {...}, "computed": {...}}: one envelope, so a row is readable or not at all.
     payload = EncryptedJSONField()
     language = models.CharField(max_length=5, default="de")
@@ -37,9 +33,7 @@ class Submission(models.Model):
         verbose_name = _("Antrag")
         verbose_name_plural = _("Anträge")
         ordering = ["-submitted_at"]
-        indexes = [
-            models.Index(fields=["unit", "assistant", "-submitted_at"], name="submission_list_idx")
-        ]
+        indexes = [models.Index(fields=["unit", "assistant", "-submitted_at"], name="submission_list_idx")]
 
     def __str__(self) -> str:
         return self.reference
@@ -89,13 +83,10 @@ class ReferenceCounter(models.Model):
     value = models.PositiveIntegerField(default=0)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["mandant", "year"], name="reference_counter_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["mandant", "year"], name="reference_counter_unique")]
 
     def __str__(self) -> str:
         return f"{self.mandant_id}/{self.year}: {self.value}"
-
 
 
 class Export(models.Model):

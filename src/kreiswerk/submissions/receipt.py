@@ -73,9 +73,7 @@ def receipt_pdf_render(*, submission: Submission) -> bytes:
     fonts = _bundled_fonts()
     with translation.override(RECEIPT_LANGUAGE):
         context = receipt_context(submission)
-        context["font_faces"] = [
-            {"weight": weight, "url": url} for url, (weight, _path) in fonts.items()
-        ]
+        context["font_faces"] = [{"weight": weight, "url": url} for url, (weight, _path) in fonts.items()]
         html = render_to_string("submissions/receipt_pdf.html", context)
     document = HTML(string=html, url_fetcher=_BundledFontFetcher(fonts))
     return document.write_pdf(pdf_variant=PDF_VARIANT, pdf_tags=True)

@@ -40,8 +40,7 @@ class VirusFound(FileRejected):
 
 class ScannerUnavailable(FileRejected):
     default_message = _(
-        "Die Virenprüfung ist gerade nicht erreichbar. "
-        "Bitte versuchen Sie es in einigen Minuten erneut."
+        "Die Virenprüfung ist gerade nicht erreichbar. Bitte versuchen Sie es in einigen Minuten erneut."
     )
 
     def __init__(self, detail: str = ""):

@@ -64,9 +64,7 @@ def attachment_discard(*, attachment: Attachment) -> None:
 
 def _next_reference(mandant) -> str:
     year = timezone.localdate().year
-    counter, _created = ReferenceCounter.objects.select_for_update().get_or_create(
-        mandant=mandant, year=year
-    )
+    counter, _created = ReferenceCounter.objects.select_for_update().get_or_create(mandant=mandant, year=year)
     counter.value += 1
     counter.save(update_fields=["value"])
     return f"{mandant.reference_prefix}-{year}-{counter.value:06d}"
@@ -79,9 +77,7 @@ def _referenced_attachment_ids(definition: Definition, answers: dict) -> set[str
         if element.type == "file" and isinstance(value, list):
             ids.update(value)
         elif element.type == "repeat" and isinstance(value, list):
-            children = [
-                leaf for child in element.elements for leaf in child.inputs() if leaf.type == "file"
-            ]
+            children = [leaf for child in element.elements for leaf in child.inputs() if leaf.type == "file"]
             for item in value:
                 for child in children:
                     ids.update(item.get(child.key) or [])
@@ -139,9 +135,7 @@ def submission_submit(*, draft, submit_key: str) -> Submission:
                 idempotency_key=key,
             )
             referenced = _referenced_attachment_ids(definition, answers)
-            Attachment.objects.filter(draft=locked, id__in=referenced).update(
-                submission=submission, draft=None
-            )
+            Attachment.objects.filter(draft=locked, id__in=referenced).update(submission=submission, draft=None)
             for attachment in Attachment.objects.filter(draft=locked):
                 attachment_discard(attachment=attachment)
             locked.submitted = submission
@@ -161,15 +155,11 @@ def submission_submit(*, draft, submit_key: str) -> Submission:
 
 
 def _stale_message() -> str:
-    return _(
-        "Dieses Formular wurde bereits abgeschickt oder ist veraltet. Bitte laden Sie die Seite neu."
-    )
+    return _("Dieses Formular wurde bereits abgeschickt oder ist veraltet. Bitte laden Sie die Seite neu.")
 
 
 def _not_available_message() -> str:
-    return _(
-        "Dieser Antrag kann derzeit nicht gestellt werden. Bitte wenden Sie sich an die zuständige Stelle."
-    )
+    return _("Dieser Antrag kann derzeit nicht gestellt werden. Bitte wenden Sie sich an die zuständige Stelle.")
 
 
 def _incomplete_message() -> str:

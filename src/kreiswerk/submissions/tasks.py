@@ -54,9 +54,7 @@ def submission_followup_start(*, submission_id: str) -> None:
 @retrying_task()
 def submission_receipt_create(*, submission_id: str) -> None:
     """Render the receipt PDF and store it encrypted; nothing happens if it exists."""
-    submission = Submission.objects.select_related("mandant", "unit", "version").get(
-        pk=submission_id
-    )
+    submission = Submission.objects.select_related("mandant", "unit", "version").get(pk=submission_id)
     receipt_ensure(submission=submission)
 
 
@@ -71,9 +69,7 @@ def submission_confirmation_send(*, submission_id: str) -> None:
     """
     with transaction.atomic():
         submission = (
-            Submission.objects.select_for_update()
-            .select_related("mandant", "unit", "version")
-            .get(pk=submission_id)
+            Submission.objects.select_for_update().select_related("mandant", "unit", "version").get(pk=submission_id)
         )
         if submission.confirmation_sent_at is not None:
             return
@@ -131,9 +127,7 @@ def confirmation_message(submission: Submission, address: str) -> EmailMultiAlte
         if submission.is_test:
             subject = _("[Test] %(subject)s") % {"subject": subject}
         text = render_to_string("submissions/email/confirmation.txt", context)
-        html = render_to_string(
-            "submissions/email/confirmation.html", {**context, "language": language}
-        )
+        html = render_to_string("submissions/email/confirmation.html", {**context, "language": language})
     message = EmailMultiAlternatives(
         subject=" ".join(subject.split()),
         body=text,

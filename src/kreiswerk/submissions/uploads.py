@@ -202,9 +202,7 @@ class LimitedUploadHandler(FileUploadHandler):
             self.max_files = int(getattr(request, "upload_max_files", DEFAULT_MAX_FILES))
         self._errors()
         fields = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        budget = self.max_files * (self.limit + _PART_OVERHEAD) + (
-            _FIELDS_ALLOWANCE if fields is None else fields
-        )
+        budget = self.max_files * (self.limit + _PART_OVERHEAD) + (_FIELDS_ALLOWANCE if fields is None else fields)
         if content_length > budget:
             # Fields before the first file are still parsed (CSRF token);
             # new_file() stops before any file content is read.
@@ -230,10 +228,7 @@ class LimitedUploadHandler(FileUploadHandler):
         if self.files_seen > self.max_files:
             self._record(
                 field_name,
-                gettext(
-                    "Es wurden mehr als %(count)s Dateien gesendet; „%(name)s“ wurde nicht "
-                    "angenommen."
-                )
+                gettext("Es wurden mehr als %(count)s Dateien gesendet; „%(name)s“ wurde nicht angenommen.")
                 % {"count": self.max_files, "name": self.display_name},
             )
             raise SkipFile()

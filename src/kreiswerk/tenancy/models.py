@@ -21,12 +21,8 @@ class Mandant(models.Model):
         on_delete=models.PROTECT,
         related_name="municipalities",
     )
-    state = models.CharField(
-        _("Bundesland"), max_length=2, default="BW", help_text=_("ISO-Kürzel, z. B. BW")
-    )
-    reference_prefix = models.CharField(
-        _("Präfix für Aktenzeichen"), max_length=12, help_text=_("z. B. MK")
-    )
+    state = models.CharField(_("Bundesland"), max_length=2, default="BW", help_text=_("ISO-Kürzel, z. B. BW"))
+    reference_prefix = models.CharField(_("Präfix für Aktenzeichen"), max_length=12, help_text=_("z. B. MK"))
 
     class Meta:
         verbose_name = _("Mandant")
@@ -46,9 +42,7 @@ class OrganisationalUnit(models.Model):
         SACHGEBIET = "sachgebiet", _("Sachgebiet")
 
     mandant = models.ForeignKey(Mandant, on_delete=models.PROTECT, related_name="units")
-    parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
-    )
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     kind = models.CharField(_("Ebene"), max_length=20, choices=Kind.choices)
     code = models.SlugField(_("Kürzel"), max_length=50)
     name = models.CharField(_("Bezeichnung"), max_length=200)
@@ -59,9 +53,7 @@ class OrganisationalUnit(models.Model):
         verbose_name = _("Organisationseinheit")
         verbose_name_plural = _("Organisationseinheiten")
         ordering = ["path"]
-        constraints = [
-            models.UniqueConstraint(fields=["mandant", "code"], name="unit_code_unique_per_mandant")
-        ]
+        constraints = [models.UniqueConstraint(fields=["mandant", "code"], name="unit_code_unique_per_mandant")]
 
     def __str__(self) -> str:
         return self.name
@@ -80,20 +72,14 @@ class Role(models.TextChoices):
 class Membership(models.Model):
     """A role a staff member holds in a unit; it reaches down the unit's subtree."""
 
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
-    )
-    unit = models.ForeignKey(
-        OrganisationalUnit, on_delete=models.CASCADE, related_name="memberships"
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    unit = models.ForeignKey(OrganisationalUnit, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("Rolle"), max_length=30, choices=Role.choices)
 
     class Meta:
         verbose_name = _("Rolle in einer Einheit")
         verbose_name_plural = _("Rollen in Einheiten")
-        constraints = [
-            models.UniqueConstraint(fields=["user", "unit", "role"], name="membership_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["user", "unit", "role"], name="membership_unique")]
 
     def __str__(self) -> str:
         return f"{self.user} – {self.get_role_display()} – {self.unit}"

@@ -13,9 +13,7 @@ def units_for(user, role: str) -> QuerySet[OrganisationalUnit]:
     if not user.is_authenticated:
         return OrganisationalUnit.objects.none()
     roles = {role, Role.ADMIN}
-    paths = list(
-        Membership.objects.filter(user=user, role__in=roles).values_list("unit__path", flat=True)
-    )
+    paths = list(Membership.objects.filter(user=user, role__in=roles).values_list("unit__path", flat=True))
     if not paths:
         return OrganisationalUnit.objects.none()
     condition = Q()

@@ -23,9 +23,7 @@ def unit_create(
 ) -> OrganisationalUnit:
     if parent is not None and parent.mandant_id != mandant.pk:
         raise ValueError("A unit's parent must belong to the same Mandant.")
-    unit = OrganisationalUnit.objects.create(
-        mandant=mandant, parent=parent, code=code, name=name, kind=kind, path="/"
-    )
+    unit = OrganisationalUnit.objects.create(mandant=mandant, parent=parent, code=code, name=name, kind=kind, path="/")
     unit.path = f"{parent.path if parent else '/'}{unit.pk}/"
     unit.save(update_fields=["path"])
     return unit
@@ -36,9 +34,7 @@ def membership_grant(*, user, unit: OrganisationalUnit, role: str) -> Membership
     return membership
 
 
-def staff_user_create(
-    *, username: str, password: str, first_name: str = "", last_name: str = "", email: str = ""
-):
+def staff_user_create(*, username: str, password: str, first_name: str = "", last_name: str = "", email: str = ""):
     user_model = get_user_model()
     user = user_model(username=username, first_name=first_name, last_name=last_name, email=email)
     user.is_staff = False  # the Django admin is not part of the product surface

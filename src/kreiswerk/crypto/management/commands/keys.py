@@ -59,9 +59,7 @@ def _raw(field: models.Field) -> ExpressionWrapper:
 
 def _head(field: models.Field) -> Substr:
     # Enough bytes to read the key id without transferring the whole value.
-    return Substr(
-        F(field.attname), 1, envelope.MAX_KEY_HEADER_SIZE, output_field=models.BinaryField()
-    )
+    return Substr(F(field.attname), 1, envelope.MAX_KEY_HEADER_SIZE, output_field=models.BinaryField())
 
 
 def _key_id(raw) -> str:
@@ -92,9 +90,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
-        rotate = actions.add_parser(
-            "rotate", help="Re-wrap every data key under the active key (the first one)."
-        )
+        rotate = actions.add_parser("rotate", help="Re-wrap every data key under the active key (the first one).")
         rotate.add_argument("--batch-size", type=int, default=500, dest="batch_size")
         rotate.add_argument("--database", default=None, help="Database alias (default: router).")
         status = actions.add_parser("status", help="Count values per key id and model.")
@@ -159,8 +155,7 @@ class Command(BaseCommand):
         if unknown or totals[INVALID]:
             self.stdout.write(
                 self.style.ERROR(
-                    f"Undecryptable: {totals[INVALID]} invalid value(s); unknown key ids: "
-                    f"{', '.join(unknown) or '-'}"
+                    f"Undecryptable: {totals[INVALID]} invalid value(s); unknown key ids: {', '.join(unknown) or '-'}"
                 )
             )
 
@@ -175,11 +170,7 @@ class Command(BaseCommand):
             scanned = rewrapped = failed = changed = 0
             for rows in _batches(model, fields, alias, batch_size):
                 scanned += len(rows)
-                stale = [
-                    row[0]
-                    for row in rows
-                    if any(_key_id(raw) not in (active, EMPTY) for raw in row[1:])
-                ]
+                stale = [row[0] for row in rows if any(_key_id(raw) not in (active, EMPTY) for raw in row[1:])]
                 if stale:
                     done, bad, moved = self._rewrap_rows(model, fields, alias, stale)
                     rewrapped, failed, changed = rewrapped + done, failed + bad, changed + moved
@@ -203,11 +194,7 @@ class Command(BaseCommand):
         rewrapped = failed = changed = 0
         with transaction.atomic(using=alias):
             locked = (
-                manager.select_for_update()
-                .filter(pk__in=pks)
-                .order_by("pk")
-                .annotate(**raws)
-                .values_list("pk", *raws)
+                manager.select_for_update().filter(pk__in=pks).order_by("pk").annotate(**raws).values_list("pk", *raws)
             )
             for pk, *values in locked:
                 updates, expected = {}, {}
@@ -220,8 +207,7 @@ class Command(BaseCommand):
                     except envelope.DecryptionError:
                         failed += 1
                         self.stderr.write(
-                            f"{model._meta.label} pk={pk} {field.name}: cannot re-wrap "
-                            "(unknown key or corrupt)"
+                            f"{model._meta.label} pk={pk} {field.name}: cannot re-wrap (unknown key or corrupt)"
                         )
                         continue
                     if new is not raw:

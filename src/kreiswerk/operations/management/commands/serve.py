@@ -1,12 +1,12 @@
 """``kreiswerk serve``: the web server (gunicorn) and the job worker side by side.
 
 One command for one machine; larger installations run the same two processes
-separately (see docs/operations.md).
+separately (see docs/configuration.md). It starts only our own programs with
+fixed arguments (hence the bandit exemptions for subprocess).
 """
 
 import os
 import signal
-# Only our own processes, with fixed arguments.
 import subprocess  # nosec B404
 import sys
 import time
@@ -23,9 +23,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--bind", default=os.environ.get("KREISWERK_BIND", "127.0.0.1:8000"))
-        parser.add_argument(
-            "--web-workers", type=int, default=int(os.environ.get("KREISWERK_WEB_WORKERS", 2))
-        )
+        parser.add_argument("--web-workers", type=int, default=int(os.environ.get("KREISWERK_WEB_WORKERS", 2)))
         parser.add_argument("--no-worker", action="store_true", help="Nur den Webserver starten.")
 
     def handle(self, *args, bind, web_workers, no_worker, **options):
@@ -44,10 +42,10 @@ class Command(BaseCommand):
             "--graceful-timeout",
             "30",
         ]
-        processes = [subprocess.Popen(web)]  # nosec B603
+        processes = [_start(web)]
         if not no_worker:
             worker = executable + ["kreiswerk.cli", *worker_command()]
-            processes.append(subprocess.Popen(worker))  # nosec B603
+            processes.append(_start(worker))
         self.stdout.write(f"kreiswerk läuft auf http://{bind}/ (Beenden mit Strg+C)")
         stop = {"now": False}
 
@@ -75,6 +73,10 @@ class Command(BaseCommand):
                     process.wait(timeout=30)
                 except subprocess.TimeoutExpired:
                     process.kill()
+
+
+def _start(command: list[str]) -> subprocess.Popen:
+    return subprocess.Popen(command)  # nosec B603
 
 
 def worker_command() -> list[str]:

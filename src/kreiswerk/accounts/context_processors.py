@@ -1,0 +1,14 @@
+from django.utils.functional import SimpleLazyObject
+
+from kreiswerk.tenancy.models import Role
+from kreiswerk.tenancy.permissions import has_any_role
+
+
+def staff_navigation(request) -> dict:
+    """What the staff header offers; evaluated only on pages that show it."""
+    user = getattr(request, "user", None)
+
+    def allowed(role):
+        return SimpleLazyObject(lambda: bool(user and user.is_authenticated and has_any_role(user, role)))
+
+    return {"nav_forms": allowed(Role.FORM_ADMIN), "nav_submissions": allowed(Role.CASEWORKER)}
