@@ -60,6 +60,7 @@ def _session_rows(payloads: list[dict]):
 
 
 def setup(workdir: Path, drafts: int) -> dict:
+    from django.conf import settings
     from django.contrib.sessions.models import Session
     from django.db import transaction
     from django.middleware.csrf import _get_new_csrf_string
@@ -101,6 +102,7 @@ def setup(workdir: Path, drafts: int) -> dict:
     csrf = _get_new_csrf_string()
     data = {
         "csrf": csrf,
+        "session_cookie": settings.SESSION_COOKIE_NAME,
         "drafts": [[str(d.pk), key, str(d.submit_key)] for d, key in zip(objects, keys, strict=False)],
         "render": {"draft": str(render_draft.pk), "session": keys[-1]},
     }

@@ -176,7 +176,7 @@ class Run:
         submit = loadgen.submit_iterations(
             drafts,
             csrf=csrf,
-            session_cookie="sessionid",
+            session_cookie=data["session_cookie"],
             step_key=definitions.SUBMIT_STEP,
             fields=definitions.submit_post_fields(),
             file=("nachweis", "nachweis.pdf", "application/pdf", definitions.pdf_bytes()),
@@ -205,7 +205,8 @@ class Run:
         base_expected = warm_base.ok_total + base.ok_total
         if check["baseline_rows"] != base_expected:
             problems.append(f"{check['baseline_rows']} baseline rows, but {base_expected} inserts succeeded")
-        for name, outcome in (("submit", measured), ("baseline", base), ("warm-up", warm_submit)):
+        outcomes = (("submit", measured), ("baseline", base), ("warm-up", warm_submit), ("baseline warm-up", warm_base))
+        for name, outcome in outcomes:
             if outcome.server_errors:
                 problems.append(f"{name}: {outcome.server_errors} responses with 5xx")
             if outcome.failed:
@@ -421,14 +422,15 @@ def main() -> int:
         say(f"setup failed: {exc}")
     finally:
         run.cleanup(keep=failed or os.environ.get("BENCH_KEEP") == "1")
-    for entry in entries:
-        entry["run"] = {"when": when, "command": command(), "machine": machine}
-    RESULTS.write_text(json.dumps(entries, indent=2, ensure_ascii=False) + "\n")
+    if entries or failed:
+        for entry in entries:
+            entry["run"] = {"when": when, "command": command(), "machine": machine}
+        RESULTS.write_text(json.dumps(entries, indent=2, ensure_ascii=False) + "\n")
     if entries:
         update_docs(markdown(entries, machine, when))
-    print()
-    print_table(entries)
-    print(f"\nresults: {RESULTS.relative_to(ROOT)}, table: {DOCS.relative_to(ROOT)}")
+        print()
+        print_table(entries)
+        print(f"\nresults: {RESULTS.relative_to(ROOT)}, table: {DOCS.relative_to(ROOT)}")
     if failed:
         return 2
     measured = [phase for phase in PHASES if phase != "profile"]

@@ -123,3 +123,25 @@ def simple_definition(**overrides) -> dict:
     }
     definition.update(overrides)
     return definition
+
+
+def attach_file(submission, *, field_key: str, filename: str, content: bytes, content_type: str = "application/pdf"):
+    """Store an encrypted file as an attachment of ``submission`` and reference it in the answers."""
+    from kreiswerk.crypto.files import store_encrypted
+    from kreiswerk.submissions.models import Attachment
+
+    stored = store_encrypted([content], namespace="attachments")
+    attachment = Attachment.objects.create(
+        submission=submission,
+        field_key=field_key,
+        filename=filename,
+        content_type=content_type,
+        size=stored.size,
+        sha256=stored.sha256,
+        path=stored.path,
+        key=stored.key_header,
+    )
+    answers = {**submission.payload.get("answers", {}), field_key: [str(attachment.pk)]}
+    submission.payload = {**submission.payload, "answers": answers}
+    submission.save()
+    return attachment

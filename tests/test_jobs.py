@@ -5,9 +5,11 @@ import time
 import pytest
 import redis
 from django.core.management import call_command
+from django.db import transaction
 from django_tasks import task_backends
 from django_tasks_db.models import DBTaskResult
 
+from kreiswerk.jobs import enqueue_on_commit
 from tests.jobs_support import broken_job, flaky_job
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
@@ -81,3 +83,15 @@ def test_jobs_run_on_redis_when_configured(redis_queue, tmp_path):
     time.sleep(1.5)
     django_rq.get_worker("default", job_class=Job).work(burst=True, with_scheduler=True)
     assert marker.read_text() == "2"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_the_database_queue_a_job_commits_or_rolls_back_with_its_work(database_queue, tmp_path):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        enqueue_on_commit(flaky_job, path=str(tmp_path / "rolled-back"))
+        raise RuntimeError("the submit failed")
+    assert DBTaskResult.objects.count() == 0
+    with transaction.atomic():
+        enqueue_on_commit(flaky_job, path=str(tmp_path / "committed"))
+        assert DBTaskResult.objects.count() == 1  # part of the same transaction
+    assert DBTaskResult.objects.count() == 1

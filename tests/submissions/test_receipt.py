@@ -10,12 +10,12 @@ import pikepdf
 import pytest
 from django.conf import settings
 
-from kreiswerk.crypto.files import open_decrypted, store_encrypted
+from kreiswerk.crypto.files import open_decrypted
 from kreiswerk.submissions import receipt
-from kreiswerk.submissions.models import Attachment, Submission
+from kreiswerk.submissions.models import Submission
 from kreiswerk.submissions.receipt import receipt_pdf_bytes, receipt_pdf_render
 from kreiswerk.submissions.tasks import followup_enqueue, submission_receipt_create
-from tests.conftest import simple_definition
+from tests.conftest import attach_file, simple_definition
 
 REFERENCE = "MK-2026-000042"
 APPLICANT = "Erika Mustermann"
@@ -112,22 +112,7 @@ def submission(publish_assistant) -> Submission:
         payload={"answers": answers, "computed": {"gebuehr": "25.00"}},
         idempotency_key=uuid.uuid4(),
     )
-    stored = store_encrypted([FILE_CONTENT], namespace="attachments")
-    attachment = Attachment.objects.create(
-        submission=submission,
-        field_key="nachweis",
-        filename=FILE_NAME,
-        content_type="application/pdf",
-        size=stored.size,
-        sha256=stored.sha256,
-        path=stored.path,
-        key=stored.key_header,
-    )
-    submission.payload = {
-        "answers": {**answers, "nachweis": [str(attachment.pk)]},
-        "computed": {"gebuehr": "25.00"},
-    }
-    submission.save()
+    attach_file(submission, field_key="nachweis", filename=FILE_NAME, content=FILE_CONTENT)
     return Submission.objects.get(pk=submission.pk)
 
 
@@ -255,7 +240,7 @@ def test_followup_runs_after_commit(submission, django_capture_on_commit_callbac
         followup_enqueue(submission)
         assert not Submission.objects.get(pk=submission.pk).receipt_path  # nothing before commit
 
-    assert len(callbacks) == 2
+    assert len(callbacks) == 1  # one job, which starts the receipt and the e-mail
     submission.refresh_from_db()
     assert submission.receipt_path
     assert submission.confirmation_sent_at is not None

@@ -11,11 +11,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from kreiswerk.crypto.files import store_encrypted
 from kreiswerk.submissions import receipt
-from kreiswerk.submissions.models import Attachment, Export, Submission
+from kreiswerk.submissions.models import Export, Submission
 from kreiswerk.tenancy.models import OrganisationalUnit, Role
-from tests.conftest import login_verified, make_staff
+from tests.conftest import attach_file, login_verified, make_staff
 from tests.submissions.test_export import ANSWERS, export_definition, make_submission
 
 LIST_URL = "/verwaltung/eingaenge/"
@@ -39,22 +38,10 @@ def submission(version):
 
 @pytest.fixture
 def attachment(submission):
-    stored = store_encrypted([FILE_CONTENT], namespace="attachments")
-    attachment = Attachment.objects.create(
-        submission=submission,
-        field_key="nachweis",
-        filename="Nachweis Wohnsitz (Kopie).pdf",
-        content_type="application/pdf",
-        size=stored.size,
-        sha256=stored.sha256,
-        path=stored.path,
-        key=stored.key_header,
+    submission.payload = {**submission.payload, "answers": dict(ANSWERS)}
+    attachment = attach_file(
+        submission, field_key="nachweis", filename="Nachweis Wohnsitz (Kopie).pdf", content=FILE_CONTENT
     )
-    submission.payload = {
-        **submission.payload,
-        "answers": {**ANSWERS, "nachweis": [str(attachment.pk)]},
-    }
-    submission.save()
     return attachment
 
 

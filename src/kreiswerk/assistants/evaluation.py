@@ -152,11 +152,12 @@ def step_errors(
     *,
     format_errors: dict[str, str] | None = None,
     today: datetime.date | None = None,
+    data: dict | None = None,
 ) -> list[FieldError]:
     """Everything wrong on ``step`` given all answers; ``format_errors`` come from parsing."""
     today = today or timezone.localdate()
     format_errors = format_errors or {}
-    data = rule_data(definition, answers)
+    data = rule_data(definition, answers) if data is None else data
     errors: list[FieldError] = []
     for element in visible_inputs(step.elements, data):
         errors.extend(_element_errors(element, answers.get(element.key), data, format_errors, today, prefix=""))
@@ -268,7 +269,7 @@ def all_errors(definition: Definition, answers: dict, *, today: datetime.date | 
     errors: list[FieldError] = []
     for step in definition.steps:
         if step_visible(step, data):
-            errors.extend(step_errors(definition, step, answers, today=today))
+            errors.extend(step_errors(definition, step, answers, today=today, data=data))
     if not errors:
         errors.extend(_check_errors(definition.checks, data, None, definition))
     return errors

@@ -52,6 +52,22 @@ class Assistant(models.Model):
         return not (self.active_until and now >= self.active_until)
 
 
+def _built_definition(pk, created_at, version) -> definition_module.Definition:
+    if pk is None:
+        return definition_module.build(version.definition)
+    cached = _BUILT.get((pk, created_at))
+    if cached is None:
+        cached = definition_module.build(version.definition)
+        if len(_BUILT) > 512:
+            _BUILT.clear()
+        _BUILT[(pk, created_at)] = cached
+    return cached
+
+
+# (pk, created_at) → built definition; created_at tells apart rows that reuse a pk after a rollback.
+_BUILT: dict = {}
+
+
 class AssistantVersion(models.Model):
     class State(models.TextChoices):
         DRAFT = "draft", _("Entwurf")
@@ -89,12 +105,8 @@ class AssistantVersion(models.Model):
 
     @property
     def parsed(self) -> definition_module.Definition:
-        # Validated on import and immutable afterwards, so only built here, once per instance.
-        cached = getattr(self, "_parsed", None)
-        if cached is None:
-            cached = definition_module.build(self.definition)
-            self._parsed = cached
-        return cached
+        # Validated on import and never changed afterwards, so built once per process.
+        return _built_definition(self.pk, self.created_at, self)
 
     @property
     def accepts_submissions(self) -> bool:

@@ -50,7 +50,9 @@ def _touch_citizen_session(request) -> bool:
     """Idle limit for the citizen's session; False when it has run out (drafts are unbound)."""
     now = int(time.time())
     seen = request.session.get(SESSION_SEEN, now)
-    request.session[SESSION_SEEN] = now
+    # Once a minute is precise enough and spares a session write on most requests.
+    if now - seen >= 60 or SESSION_SEEN not in request.session:
+        request.session[SESSION_SEEN] = now
     if now - seen > settings.KREISWERK_SESSION_IDLE_MINUTES * 60:
         request.session.pop(services.SESSION_DRAFTS, None)
         return False
@@ -81,9 +83,7 @@ def _draft_for(request, draft_id) -> Draft:
     if not known:
         raise Http404
     draft = (
-        Draft.objects.select_related("version__assistant__mandant", "version__assistant__unit")
-        .filter(pk=draft_id)
-        .first()
+        Draft.objects.select_related("version__assistant").filter(pk=draft_id).first()
     )
     if draft is None:
         raise Http404
@@ -213,7 +213,11 @@ def _step(request, draft, definition, steps, reachable, current):
         return redirect("runner:step", draft_id=draft.pk, step_key=reachable[-1].key)
     if request.method == "GET":
         return _render_step(request, draft, definition, steps, current, answers=draft.answers, errors=[])
+    with services.draft_transaction():
+        return _step_post(request, draft, definition, steps, current, back_to_check)
 
+
+def _step_post(request, draft, definition, steps, current, back_to_check):
     answers, format_errors = evaluation.parse_step(current, request.POST, draft.answers)
     upload_errors = _handle_files(request, draft, current, answers, format_errors)
     action = request.POST.get("_action", "weiter")
@@ -560,7 +564,8 @@ def keepalive(request, draft_id):
         step_obj = next((s for s in draft.version.parsed.steps if s.key == step_key), None)
         if step_obj is not None:
             answers, _errors = evaluation.parse_step(step_obj, request.POST, draft.answers)
-            services.draft_save(draft=draft, answers=answers)
+            with services.draft_transaction():
+                services.draft_save(draft=draft, answers=answers)
     return JsonResponse({"ok": True, "idle_seconds": settings.KREISWERK_SESSION_IDLE_MINUTES * 60})
 
 

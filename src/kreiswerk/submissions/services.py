@@ -95,9 +95,8 @@ def submission_submit(*, draft, submit_key: str) -> Submission:
         key = uuid.UUID(str(submit_key))
     except ValueError as exc:
         raise SubmitRefused(_stale_message()) from exc
-    existing = Submission.objects.filter(idempotency_key=key).first()
-    if existing is not None:
-        return existing
+    if draft.submitted_id is not None and key == draft.submit_key:
+        return Submission.objects.get(pk=draft.submitted_id)  # a repeated submit of this draft
     if key != draft.submit_key:
         raise SubmitRefused(_stale_message())
     version = draft.version

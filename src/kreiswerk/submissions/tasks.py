@@ -38,15 +38,16 @@ MAIL_TIMEOUT_SECONDS = 30
 
 
 def followup_enqueue(submission: Submission) -> None:
-    """Create the receipt and send the confirmation once the current transaction commits."""
-    submission_id = str(submission.pk)
-    enqueue_on_commit(submission_receipt_create, submission_id=submission_id)
-    enqueue_on_commit(submission_confirmation_send, submission_id=submission_id)
+    """Create the receipt and send the confirmation, once the submission is committed.
+
+    One job on the hot submit path; it fans out to the two jobs that retry on their own.
+    """
+    enqueue_on_commit(submission_followup_start, submission_id=str(submission.pk))
 
 
 @retrying_task()
 def submission_followup_start(*, submission_id: str) -> None:
-    """Enqueue both follow-up jobs (for callers that prefer to enqueue a single job)."""
+    """Enqueue both follow-up jobs, each with its own retries."""
     submission_receipt_create.enqueue(submission_id=submission_id)
     submission_confirmation_send.enqueue(submission_id=submission_id)
 
