@@ -157,7 +157,7 @@ def test_29_february_of_a_leap_year_is_real():
     ("parts", "message"),
     [
         (("", "3", "2026"), "Tag"),
-        (("27", "", ""), "Monat, Jahr"),
+        (("27", "", ""), "Monat und Jahr fehlen"),
         (("27", "3", "26"), "vierstellig"),
         (("27", "März", "2026"), "vierstellig"),
     ],

@@ -12,6 +12,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from . import fields, rules
 from .definition import Check, Definition, Element, Step, localized
@@ -184,7 +185,18 @@ def _element_errors(element, value, data, format_errors, today, *, prefix: str) 
     if element.type == "file":
         limit = element.file.get("max_files", 1)
         if len(value) > limit:
-            return [FieldError(name, anchor, _("Bitte laden Sie höchstens %(n)s Dateien hoch.") % {"n": limit})]
+            return [
+                FieldError(
+                    name,
+                    anchor,
+                    ngettext(
+                        "Bitte laden Sie höchstens eine Datei hoch.",
+                        "Bitte laden Sie höchstens %(n)s Dateien hoch.",
+                        limit,
+                    )
+                    % {"n": limit},
+                )
+            ]
         return []
     return [FieldError(name, anchor, message) for message in fields.constraint_errors(element, value, today=today)]
 
@@ -197,7 +209,12 @@ def _repeat_errors(element, items, data, format_errors, today, *, prefix) -> lis
             FieldError(
                 name,
                 field_anchor(element, prefix),
-                _("Bitte fügen Sie mindestens %(n)s Einträge hinzu.") % {"n": element.min_items},
+                ngettext(
+                    "Bitte fügen Sie mindestens einen Eintrag hinzu.",
+                    "Bitte fügen Sie mindestens %(n)s Einträge hinzu.",
+                    element.min_items,
+                )
+                % {"n": element.min_items},
             )
         )
     if len(items) > element.max_items:
@@ -205,7 +222,12 @@ def _repeat_errors(element, items, data, format_errors, today, *, prefix) -> lis
             FieldError(
                 name,
                 field_anchor(element, prefix),
-                _("Es sind höchstens %(n)s Einträge möglich.") % {"n": element.max_items},
+                ngettext(
+                    "Es ist höchstens ein Eintrag möglich.",
+                    "Es sind höchstens %(n)s Einträge möglich.",
+                    element.max_items,
+                )
+                % {"n": element.max_items},
             )
         )
     for index, item in enumerate(items):

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from django.core.exceptions import ValidationError
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from . import validators
 from .definition import Element, localized
@@ -100,15 +101,43 @@ def constraint_errors(element: Element, value: Any, *, today: datetime.date) -> 
         if any(item not in allowed for item in value):
             problems.append(_("Bitte wählen Sie nur angebotene Möglichkeiten."))
         if "min" in rules and len(value) < int(rules["min"]):
-            problems.append(_("Bitte wählen Sie mindestens %(n)s Möglichkeiten.") % {"n": rules["min"]})
+            problems.append(
+                ngettext(
+                    "Bitte wählen Sie mindestens eine Möglichkeit.",
+                    "Bitte wählen Sie mindestens %(n)s Möglichkeiten.",
+                    int(rules["min"]),
+                )
+                % {"n": rules["min"]}
+            )
         if "max" in rules and len(value) > int(rules["max"]):
-            problems.append(_("Bitte wählen Sie höchstens %(n)s Möglichkeiten.") % {"n": rules["max"]})
+            problems.append(
+                ngettext(
+                    "Bitte wählen Sie höchstens eine Möglichkeit.",
+                    "Bitte wählen Sie höchstens %(n)s Möglichkeiten.",
+                    int(rules["max"]),
+                )
+                % {"n": rules["max"]}
+            )
         return problems
     if isinstance(value, str) and kind not in {"date", "decimal", "money"}:
         if "min_length" in rules and len(value) < rules["min_length"]:
-            problems.append(_("Bitte geben Sie mindestens %(n)s Zeichen ein.") % {"n": rules["min_length"]})
+            problems.append(
+                ngettext(
+                    "Bitte geben Sie mindestens ein Zeichen ein.",
+                    "Bitte geben Sie mindestens %(n)s Zeichen ein.",
+                    rules["min_length"],
+                )
+                % {"n": rules["min_length"]}
+            )
         if "max_length" in rules and len(value) > rules["max_length"]:
-            problems.append(_("Bitte geben Sie höchstens %(n)s Zeichen ein.") % {"n": rules["max_length"]})
+            problems.append(
+                ngettext(
+                    "Bitte geben Sie höchstens ein Zeichen ein.",
+                    "Bitte geben Sie höchstens %(n)s Zeichen ein.",
+                    rules["max_length"],
+                )
+                % {"n": rules["max_length"]}
+            )
         pattern = rules.get("pattern")
         if pattern and not re.fullmatch(pattern, value):
             problems.append(localized(rules.get("pattern_message")) or _("Die Eingabe hat nicht das erwartete Format."))

@@ -10,7 +10,9 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email as django_validate_email
+from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
@@ -99,7 +101,14 @@ def parse_date_parts(day: str, month: str, year: str) -> datetime.date:
     day, month, year = day.strip(), month.strip(), year.strip()
     missing = [name for name, part in ((_("Tag"), day), (_("Monat"), month), (_("Jahr"), year)) if not part]
     if missing and len(missing) < 3:
-        raise ValidationError(_("Das Datum ist unvollständig: %(parts)s fehlt.") % {"parts": ", ".join(missing)})
+        raise ValidationError(
+            ngettext(
+                "Das Datum ist unvollständig: %(parts)s fehlt.",
+                "Das Datum ist unvollständig: %(parts)s fehlen.",
+                len(missing),
+            )
+            % {"parts": get_text_list(missing, _("und"))}
+        )
     if not all(re.fullmatch(r"[0-9]{1,4}", part) for part in (day, month, year)) or len(year) != 4:
         raise ValidationError(_("Geben Sie ein gültiges Datum ein, z. B. 27 3 2026 (Jahr vierstellig)."))
     try:

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -82,9 +82,7 @@ def _draft_for(request, draft_id) -> Draft:
         raise SessionExpired
     if not known:
         raise Http404
-    draft = (
-        Draft.objects.select_related("version__assistant").filter(pk=draft_id).first()
-    )
+    draft = Draft.objects.select_related("version__assistant").filter(pk=draft_id).first()
     if draft is None:
         raise Http404
     if draft.version.assistant.audience == "internal" and not _staff_verified(request.user):
@@ -299,7 +297,12 @@ def _handle_files(request, draft, step, answers, format_errors) -> list:
                     evaluation.FieldError(
                         name,
                         f"feld-{name}",
-                        _("Es sind höchstens %(n)s Dateien möglich.") % {"n": element.file.get("max_files", 1)},
+                        ngettext(
+                            "Es ist höchstens eine Datei möglich.",
+                            "Es sind höchstens %(n)s Dateien möglich.",
+                            element.file.get("max_files", 1),
+                        )
+                        % {"n": element.file.get("max_files", 1)},
                     )
                 )
                 break
