@@ -1,5 +1,7 @@
 """Shared fixtures: a county with units, staff with roles, and a logged-in staff client."""
 
+import os
+
 import pytest
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -145,3 +147,12 @@ def attach_file(submission, *, field_key: str, filename: str, content: bytes, co
     submission.payload = {**submission.payload, "answers": answers}
     submission.save()
     return attachment
+
+
+def require_tool(available: bool, reason: str) -> None:
+    """Skip a test whose system tool is missing on a developer machine; on CI (CI=true) fail instead."""
+    if available:
+        return
+    if os.environ.get("CI", "").strip().lower() == "true":
+        pytest.fail(f"{reason} (CI=true: not skipping)")
+    pytest.skip(reason)

@@ -24,6 +24,7 @@ from kreiswerk.assistants.rules import (
     truthy,
     validate_rule,
 )
+from tests.conftest import require_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 JSON_LOGIC_JS = ROOT / "node_modules" / "json-logic-js"
@@ -851,8 +852,9 @@ def normalised(value: Any) -> str:
 
 
 def test_parity_with_json_logic_js(tmp_path):
-    if not (JSON_LOGIC_JS / "package.json").exists():
-        pytest.skip("json-logic-js is not installed in node_modules (run `npm install`)")
+    require_tool(
+        (JSON_LOGIC_JS / "package.json").exists(), "json-logic-js is not installed in node_modules (run `npm install`)"
+    )
     version = json.loads((JSON_LOGIC_JS / "package.json").read_text())["version"]
     assert version == "2.0.5", f"the browser uses json-logic-js 2.0.5, node_modules has {version}"
 

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from tests.conftest import require_tool
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -89,11 +91,10 @@ def pytest_runtest_protocol(item, nextitem):
 @pytest.fixture(scope="session")
 def browser():
     """The one Chromium of the test session; skipped (failed on CI) when it is not installed."""
-    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        message = f"{CHROMIUM} is missing: install Debian's chromium package to run the browser tests"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+    require_tool(
+        os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK),
+        f"{CHROMIUM} is missing: install Debian's chromium package to run the browser tests",
+    )
     yield _chromium
     _chromium.stop()
 

@@ -15,7 +15,7 @@ from kreiswerk.submissions import receipt
 from kreiswerk.submissions.models import Submission
 from kreiswerk.submissions.receipt import receipt_pdf_bytes, receipt_pdf_render
 from kreiswerk.submissions.tasks import followup_enqueue, submission_receipt_create
-from tests.conftest import attach_file, simple_definition
+from tests.conftest import attach_file, require_tool, simple_definition
 
 REFERENCE = "MK-2026-000042"
 APPLICANT = "Erika Mustermann"
@@ -117,8 +117,7 @@ def submission(publish_assistant) -> Submission:
 
 
 def pdf_text(pdf: bytes, tmp_path) -> str:
-    if shutil.which("pdftotext") is None:
-        pytest.skip("pdftotext not installed (Debian: poppler-utils)")
+    require_tool(shutil.which("pdftotext") is not None, "pdftotext not installed (Debian: poppler-utils)")
     path = tmp_path / "receipt.pdf"
     path.write_bytes(pdf)
     result = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True)
