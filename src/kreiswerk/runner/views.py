@@ -8,7 +8,6 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -82,7 +81,7 @@ def _draft_for(request, draft_id) -> Draft:
         raise SessionExpired
     if not known:
         raise Http404
-    draft = Draft.objects.select_related("version__assistant").filter(pk=draft_id).first()
+    draft = Draft.objects.select_related("version__assistant__mandant").filter(pk=draft_id).first()
     if draft is None:
         raise Http404
     if draft.version.assistant.audience == "internal" and not _staff_verified(request.user):
@@ -441,8 +440,7 @@ def check(request, draft_id):
     problems = []
     if request.method == "POST":
         try:
-            with transaction.atomic():
-                submission = submission_submit(draft=draft, submit_key=request.POST.get("submit_key", ""))
+            submission = submission_submit(draft=draft, submit_key=request.POST.get("submit_key", ""))
         except SubmitRefused as exc:
             problems = exc.errors or [evaluation.FieldError("", "", exc.message)]
             draft.refresh_from_db()

@@ -121,8 +121,8 @@ def submission_submit(*, draft, submit_key: str) -> Submission:
             assistant = version.assistant
             submission = Submission.objects.create(
                 reference=_next_reference(assistant.mandant),
-                mandant=assistant.mandant,
-                unit=assistant.unit,
+                mandant_id=assistant.mandant_id,
+                unit_id=assistant.unit_id,
                 assistant=assistant,
                 version=version,
                 payload={
