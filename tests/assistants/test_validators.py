@@ -218,3 +218,9 @@ def test_an_integer_with_a_decimal_point_is_refused_not_silently_multiplied(text
 def test_only_ascii_digits_make_a_postal_code(text):
     with pytest.raises(ValidationError):
         validate_postal_code(text)
+
+
+def test_a_decimal_with_too_many_places_is_refused_before_it_is_stored():
+    with pytest.raises(ValidationError):
+        parse_decimal("1,0000000000000000000000000001")
+    assert parse_decimal("1,0123456789") == Decimal("1.0123456789")

@@ -384,3 +384,14 @@ def test_a_form_builder_previews_a_draft_version_in_test_mode(mandant, unit, for
     client.post(check_url, {"submit_key": str(draft_of(check_url).submit_key)})
     assert Submission.objects.get().is_test
     version_publish(version=version)
+
+
+def test_a_repeat_action_with_an_odd_index_is_ignored_not_a_server_error(publish_assistant, client):
+    version = publish_assistant(licence_definition())
+    url = start(client, version)
+    eltern_url = client.post(
+        url, {"name": "A", "email": "a@example.org", "jahre": "1", "jugend": "ja", "schule": "Gymnasium"}
+    )["Location"]
+    for action in ["remove:eltern:²", "remove:eltern:-1", "remove:eltern:99999999999999999999", "add:unbekannt"]:
+        response = client.post(eltern_url, {"eltern__rows": "1", "eltern__0__eltern_name": "M", "_action": action})
+        assert response.status_code == 302, action

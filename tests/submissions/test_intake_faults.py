@@ -6,6 +6,7 @@ import sys
 import threading
 import time
 import tracemalloc
+import uuid
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from django.urls import reverse
 from kreiswerk.runner.models import Draft
 from kreiswerk.runner.services import draft_save, draft_start, session_bind_draft
 from kreiswerk.submissions.models import Attachment, Submission
-from kreiswerk.submissions.services import submission_submit
+from kreiswerk.submissions.services import SubmitRefused, submission_submit
 from kreiswerk.submissions.uploads import MB
 from tests.submissions.test_uploads import BOUNDARY, write_multipart
 
@@ -290,3 +291,29 @@ def test_the_database_and_the_files_hold_no_plaintext_of_answers_or_attachments(
     for path in stored:
         content = path.read_bytes()
         assert all(needle not in content for needle in needles)
+
+
+@pytest.mark.django_db
+def test_a_file_cannot_be_removed_through_another_fields_button(publish_assistant, client):
+    definition = upload_definition()
+    definition["steps"][0]["elements"][1]["required"] = True
+    definition["steps"][0]["elements"].append(
+        {"key": "weitere", "type": "file", "label": "Weitere", "file": {"types": ["pdf"]}}
+    )
+    draft = started_draft(client, publish_assistant(definition))
+    client.post(step_url(draft), {"name": "A", "nachweis": SimpleUploadedFile("nachweis.pdf", PDF)})
+    attachment = Attachment.objects.get()
+    client.post(step_url(draft), {"name": "A", "_action": f"datei-entfernen:weitere:{attachment.pk}"})
+    draft.refresh_from_db()
+    assert Attachment.objects.filter(pk=attachment.pk).exists()
+    assert draft.answers["nachweis"] == [str(attachment.pk)]
+
+
+@pytest.mark.django_db
+def test_a_submit_naming_a_file_the_draft_does_not_hold_is_refused(publish_assistant, client):
+    draft = complete(started_draft(client, publish_assistant(upload_definition())), {"name": "A"})
+    draft.answers = {"name": "A", "nachweis": [str(uuid.uuid4())]}
+    draft.save()
+    with pytest.raises(SubmitRefused):
+        submission_submit(draft=draft, submit_key=str(draft.submit_key))
+    assert Submission.objects.count() == 0

@@ -377,3 +377,10 @@ def test_failed_or_stuck_export_stops_refreshing(staff_client, caseworker, versi
     body = staff_client(caseworker).get(url).content.decode()
     assert text in body
     assert 'http-equiv="refresh"' not in body
+
+
+@pytest.mark.parametrize("params", [{"date_to": "9999-12-31"}, {"date_from": "0001-01-01"}])
+def test_a_far_away_date_in_the_filter_is_a_form_error_not_a_server_error(staff_client, caseworker, params):
+    response = staff_client(caseworker).get(reverse("submissions:list"), params)
+    assert response.status_code == 200
+    assert "Jahr" in response.content.decode()

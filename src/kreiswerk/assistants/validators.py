@@ -21,6 +21,8 @@ _POSTAL_CODE = re.compile(r"[0-9]{5}")
 _PHONE_ALLOWED = re.compile(r"\+?[0-9 ()/\-.]+")
 _GROUPED = r"[0-9]{1,3}(?:\.[0-9]{3})+"
 _DECIMAL_GERMAN = re.compile(rf"[+-]?(?:{_GROUPED}|[0-9]+)(?:,[0-9]+)?")
+# With at most 15 digits before and 10 after the comma, every value fits Decimal's 28 digits.
+MAX_DECIMAL_PLACES = 10
 _DECIMAL_DOT = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
 _INTEGER = re.compile(rf"[+-]?(?:{_GROUPED}|[0-9]{{1,15}})")
 
@@ -84,6 +86,10 @@ def parse_decimal(value: str, *, places: int | None = None) -> Decimal:
         raise ValidationError(_("Geben Sie eine Zahl ein, z. B. 12,50.")) from exc
     if number.adjusted() >= 15:
         raise ValidationError(_("Geben Sie eine Zahl mit höchstens 15 Stellen vor dem Komma ein."))
+    if -number.as_tuple().exponent > MAX_DECIMAL_PLACES:
+        raise ValidationError(
+            _("Geben Sie höchstens %(places)s Nachkommastellen ein.") % {"places": MAX_DECIMAL_PLACES}
+        )
     if places is not None and -number.as_tuple().exponent > places:
         raise ValidationError(_("Geben Sie höchstens %(places)s Nachkommastellen ein.") % {"places": places})
     return number

@@ -211,6 +211,9 @@ def _step(request, draft, definition, steps, reachable, current):
     if request.method == "GET":
         return _render_step(request, draft, definition, steps, current, answers=draft.answers, errors=[])
     with services.draft_transaction():
+        # Another tab may have submitted meanwhile; the lock keeps this post from writing after it.
+        if Draft.objects.select_for_update().filter(pk=draft.pk, submitted__isnull=False).exists():
+            return redirect("runner:check", draft_id=draft.pk)
         return _step_post(request, draft, definition, steps, current, back_to_check)
 
 
@@ -269,7 +272,7 @@ def _repeat_action(step, answers: dict, action: str) -> dict:
     items = list(answers.get(element.key) or [])
     if parts[0] == "add" and len(items) < element.max_items:
         items.append({})
-    elif parts[0] == "remove" and len(parts) == 3 and parts[2].isdigit():
+    elif parts[0] == "remove" and len(parts) == 3 and parts[2].isascii() and parts[2].isdigit():
         index = int(parts[2])
         if 0 <= index < len(items) and len(items) > element.min_items:
             items.pop(index)
@@ -286,7 +289,10 @@ def _handle_files(request, draft, step, answers, format_errors) -> list:
         current = list(holder.get(key) or [])
         if removal == f"datei-entfernen:{name}" or removal.startswith(f"datei-entfernen:{name}:"):
             attachment_id = removal.rsplit(":", 1)[1]
-            attachment = Attachment.objects.filter(draft=draft, id=_uuid_or_none(attachment_id)).first()
+            # Only a file of this very field: another field must not lose its file behind its back.
+            attachment = None
+            if attachment_id in current:
+                attachment = Attachment.objects.filter(draft=draft, id=_uuid_or_none(attachment_id)).first()
             if attachment is not None:
                 attachment_discard(attachment=attachment)
                 current = [i for i in current if i != str(attachment.id)]
@@ -514,6 +520,8 @@ def _computed_rows(definition, answers) -> list[dict]:
 def save(request, draft_id):
     """Save and resume later: the citizen gets a link by e-mail."""
     draft = _draft_for(request, draft_id)
+    if draft.submitted_id:
+        return redirect("runner:receipt", submission_id=draft.submitted_id)
     error = ""
     email = ""
     if request.method == "POST":

@@ -134,7 +134,12 @@ def submission_submit(*, draft, submit_key: str) -> Submission:
                 idempotency_key=key,
             )
             referenced = _referenced_attachment_ids(definition, answers)
-            Attachment.objects.filter(draft=locked, id__in=referenced).update(submission=submission, draft=None)
+            handed_over = Attachment.objects.filter(draft=locked, id__in=referenced).update(
+                submission=submission, draft=None
+            )
+            if handed_over != len(referenced):
+                # An answer names a file this draft does not hold: refuse rather than store a dangling id.
+                raise SubmitRefused(_incomplete_message())
             for attachment in Attachment.objects.filter(draft=locked):
                 attachment_discard(attachment=attachment)
             locked.submitted = submission

@@ -11,6 +11,7 @@ import logging
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -48,6 +49,15 @@ DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]
 # --- forms ------------------------------------------------------------------------------------
 
 
+# Submissions exist only in this range; far dates would overflow date arithmetic.
+PERIOD_VALIDATORS = [
+    MinValueValidator(datetime.date(2000, 1, 1), message=gettext_lazy("Bitte wählen Sie ein Datum ab dem Jahr 2000.")),
+    MaxValueValidator(
+        datetime.date(2999, 12, 31), message=gettext_lazy("Bitte wählen Sie ein Datum vor dem Jahr 3000.")
+    ),
+]
+
+
 class SubmissionFilterForm(forms.Form):
     assistant = forms.ModelChoiceField(
         label=gettext_lazy("Antragsassistent"),
@@ -64,12 +74,14 @@ class SubmissionFilterForm(forms.Form):
     date_from = forms.DateField(
         label=gettext_lazy("Eingegangen ab"),
         required=False,
+        validators=PERIOD_VALIDATORS,
         input_formats=DATE_INPUT_FORMATS,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     date_to = forms.DateField(
         label=gettext_lazy("Eingegangen bis"),
         required=False,
+        validators=PERIOD_VALIDATORS,
         input_formats=DATE_INPUT_FORMATS,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
