@@ -22,7 +22,8 @@ static: $(STAMP)
 	cp -r node_modules/@kern-ux/native/dist/kern.min.css node_modules/@kern-ux/native/dist/fonts src/kreiswerk/static/vendor/kern/
 	cp node_modules/@kern-ux/native/LICENSE.md src/kreiswerk/static/vendor/kern/
 	cp node_modules/json-logic-js/logic.js node_modules/json-logic-js/LICENSE src/kreiswerk/static/vendor/json-logic/
-	$(BIN)/kreiswerk compilemessages --ignore=.venv --ignore=node_modules -v 0
+	@# The compiled catalogue is committed; recompile where gettext is installed.
+	if command -v msgfmt >/dev/null; then $(BIN)/kreiswerk compilemessages --ignore=.venv --ignore=node_modules -v 0; fi
 
 migrate: install
 	$(BIN)/kreiswerk migrate --noinput -v 0
