@@ -146,31 +146,9 @@ def render(workdir: Path, count: int, profile_to: Path | None = None) -> dict:
     step_path = f"/entwurf/{data['draft']}/schritt/{definitions.RENDER_STEP}/"
     handler = WSGIHandler()
 
-    def environ(path: str, cookie: str) -> dict:
-        return {
-            "REQUEST_METHOD": "GET",
-            "PATH_INFO": path,
-            "SCRIPT_NAME": "",
-            "QUERY_STRING": "",
-            "SERVER_NAME": "127.0.0.1",
-            "SERVER_PORT": "8000",
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "REMOTE_ADDR": "127.0.0.1",
-            "HTTP_HOST": "127.0.0.1:8000",
-            "HTTP_ACCEPT_LANGUAGE": "de-DE,de;q=0.9",
-            "HTTP_USER_AGENT": "kreiswerk-bench",
-            "HTTP_COOKIE": cookie,
-            "wsgi.version": (1, 0),
-            "wsgi.url_scheme": "http",
-            "wsgi.errors": sys.stderr,
-            "wsgi.multithread": False,
-            "wsgi.multiprocess": True,
-            "wsgi.run_once": False,
-        }
-
     pages = {
-        "step": environ(step_path, f"{settings.SESSION_COOKIE_NAME}={data['session']}"),
-        "baseline": environ("/bench/baseline/render", ""),
+        "step": _wsgi_environ("GET", step_path, f"{settings.SESSION_COOKIE_NAME}={data['session']}"),
+        "baseline": _wsgi_environ("GET", "/bench/baseline/render", ""),
     }
 
     def get(name: str) -> tuple[float, bytes]:
@@ -323,9 +301,10 @@ def export_run(workdir: Path, _n: int) -> dict:
     }
 
 
-def _wsgi_post(handler, path: str, cookie: str, content_type: str, body: bytes) -> tuple[str, dict]:
-    environ = {
-        "REQUEST_METHOD": "POST",
+def _wsgi_environ(method: str, path: str, cookie: str, **extra) -> dict:
+    """A WSGI request as gunicorn would pass it, for in-process measurements."""
+    return {
+        "REQUEST_METHOD": method,
         "PATH_INFO": path,
         "SCRIPT_NAME": "",
         "QUERY_STRING": "",
@@ -334,17 +313,28 @@ def _wsgi_post(handler, path: str, cookie: str, content_type: str, body: bytes) 
         "SERVER_PROTOCOL": "HTTP/1.1",
         "REMOTE_ADDR": "127.0.0.1",
         "HTTP_HOST": "127.0.0.1:8000",
+        "HTTP_ACCEPT_LANGUAGE": "de-DE,de;q=0.9",
+        "HTTP_USER_AGENT": "kreiswerk-bench",
         "HTTP_COOKIE": cookie,
-        "CONTENT_TYPE": content_type,
-        "CONTENT_LENGTH": str(len(body)),
-        "wsgi.input": io.BytesIO(body),
         "wsgi.version": (1, 0),
         "wsgi.url_scheme": "http",
         "wsgi.errors": sys.stderr,
         "wsgi.multithread": False,
         "wsgi.multiprocess": True,
         "wsgi.run_once": False,
+        **extra,
     }
+
+
+def _wsgi_post(handler, path: str, cookie: str, content_type: str, body: bytes) -> tuple[str, dict]:
+    environ = _wsgi_environ(
+        "POST",
+        path,
+        cookie,
+        CONTENT_TYPE=content_type,
+        CONTENT_LENGTH=str(len(body)),
+        **{"wsgi.input": io.BytesIO(body)},
+    )
     status, headers = [], {}
 
     def start_response(code, response_headers, exc_info=None):

@@ -23,6 +23,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import OperationalError, connection
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, path, reverse
 
@@ -878,3 +879,18 @@ def test_bandit_finds_nothing():
         cwd=ROOT,
     )
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
+
+
+@pytest.mark.django_db
+def test_probe_over_plain_http_reaches_the_check_in_production(settings, production_values, monkeypatch):
+    for key in ("SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "SECURE_REDIRECT_EXEMPT", "SECURE_SSL_HOST"):
+        setattr(settings, key, production_values[key])
+    assert settings.SECURE_SSL_REDIRECT
+    client = Client()  # loads the security middleware with these values
+    assert client.get("/healthz").status_code == 200
+
+    def refuse(*args, **kwargs):
+        raise OperationalError("down")
+
+    monkeypatch.setattr(connection, "cursor", refuse)
+    assert client.get("/healthz").status_code == 503

@@ -4,8 +4,6 @@ import pytest
 from django.db import OperationalError, connection
 from django.urls import reverse
 
-from tests.test_security import production_values  # noqa: F401 - fixture: the settings as in production
-
 pytestmark = pytest.mark.django_db
 
 URL = "/healthz"
@@ -81,19 +79,3 @@ def test_unreachable_database_server(client, monkeypatch, tmp_path):
 def test_only_get(client):
     assert client.post(URL).status_code in {403, 405}
     assert client.head(URL).status_code in {200, 405}
-
-
-def test_probe_over_plain_http_reaches_the_check_in_production(settings, production_values, monkeypatch):  # noqa: F811
-    from django.test import Client
-
-    for key in ("SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "SECURE_REDIRECT_EXEMPT", "SECURE_SSL_HOST"):
-        setattr(settings, key, production_values[key])
-    assert settings.SECURE_SSL_REDIRECT
-    client = Client()  # loads the security middleware with these values
-    assert client.get(URL).status_code == 200
-
-    def refuse(*args, **kwargs):
-        raise OperationalError("down")
-
-    monkeypatch.setattr(connection, "cursor", refuse)
-    assert client.get(URL).status_code == 503

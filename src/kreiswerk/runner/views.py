@@ -369,7 +369,8 @@ def _render_step(request, draft, definition, steps, current, *, answers, errors,
         data=data,
         errors=error_map,
         raw=raw,
-        attachments=_attachments_of(draft),
+        # Only steps that can hold files need to look them up.
+        attachments=_attachments_of(draft) if any(e.type == "file" for e in _walk_inputs(current)) else {},
     )
     index = steps.index(current) if current in steps else 0
     previous = steps[index - 1] if index > 0 else None
