@@ -55,6 +55,7 @@ def bench_env(data_dir: Path) -> dict[str, str]:
             "KREISWERK_DATA_DIR": str(data_dir),
             "KREISWERK_SECRET_KEY": secrets.token_urlsafe(50),
             "KREISWERK_KEYS": "bench1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+            "KREISWERK_INDEX_KEY": secrets.token_urlsafe(32),
             "PYTHONHASHSEED": "0",
         }
     )

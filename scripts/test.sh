@@ -13,6 +13,7 @@ $BIN/bandit -q -c pyproject.toml -r src || status=1
 echo "== django checks (production settings)"
 KREISWERK_PRODUCTION=1 KREISWERK_SECRET_KEY="$(head -c 48 /dev/urandom | base64 | tr -d '\n/+=')" \
   KREISWERK_KEYS="k1:$(head -c 32 /dev/urandom | base64)" KREISWERK_ALLOWED_HOSTS=kreiswerk.example \
+  KREISWERK_INDEX_KEY="$(head -c 32 /dev/urandom | base64)" \
   KREISWERK_DATA_DIR="$(mktemp -d)" $BIN/kreiswerk check --deploy --fail-level WARNING || status=1
 
 echo "== tests on SQLite"

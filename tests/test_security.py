@@ -31,9 +31,11 @@ import kreiswerk.urls
 from kreiswerk.assistants import definition as definition_module
 from kreiswerk.assistants.models import Assistant, AssistantVersion
 from kreiswerk.assistants.services import assistant_import
+from kreiswerk.cases.services import case_open, case_open_for_submission, casetype_import, filing_position_ensure
 from kreiswerk.runner import services as runner_services
 from kreiswerk.runner.models import Draft
 from kreiswerk.submissions.models import Attachment, Export, Submission
+from tests.cases.conftest import casetype_definition
 from tests.conftest import PASSWORD, login_verified, simple_definition
 
 pytestmark = pytest.mark.django_db
@@ -129,7 +131,11 @@ def world(mandant, unit, administrator, publish_assistant):
     draft = citizen_start(client, published)
     resume_token = runner_services.draft_resume_token_create(draft=draft)
     export = Export.objects.create(requested_by=administrator, assistant=published.assistant, format="csv")
+    filing_position_ensure(mandant=mandant, number="82.10", title="Gewerbeanzeigen")
+    case_type = casetype_import(data=casetype_definition(), mandant=mandant, unit=unit, publish=True)
+    case = case_open_for_submission(submission=submission) or case_open(version=case_type)
     return {
+        "case": case,
         "client": client,
         "user": administrator,
         "published": published,
@@ -179,6 +185,13 @@ def concrete_urls(world) -> dict[str, str]:
         "runner:resume": reverse("runner:resume", args=[world["resume_token"]]),
         "runner:receipt": reverse("runner:receipt", args=[submission.pk]),
         "runner:receipt_pdf": reverse("runner:receipt_pdf", args=[submission.pk]),
+        "cases:inbox": reverse("cases:inbox"),
+        "cases:export": reverse("cases:export"),
+        "cases:detail": reverse("cases:detail", args=[world["case"].pk]),
+        "cases:document": reverse(
+            "cases:document", args=[world["case"].pk, world["case"].documents.first().versions.get().pk]
+        ),
+        "cases:action": reverse("cases:action", args=[world["case"].pk, "notiz"]),
     }
 
 
@@ -215,6 +228,7 @@ STATE_CHANGING = [
     "assistants:import",
     "assistants:window",
     "submissions:export_start",
+    "cases:action",
     "set_language",
 ]
 
@@ -300,6 +314,7 @@ def production_env(tmp_path) -> dict[str, str]:
         KREISWERK_PRODUCTION="1",
         KREISWERK_SECRET_KEY=secrets.token_urlsafe(64),
         KREISWERK_KEYS="k1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+        KREISWERK_INDEX_KEY=secrets.token_urlsafe(32),
         KREISWERK_ALLOWED_HOSTS="antraege.musterkreis.example",
         KREISWERK_CSRF_TRUSTED_ORIGINS="https://antraege.musterkreis.example",
         KREISWERK_BASE_URL="https://antraege.musterkreis.example",
@@ -378,7 +393,7 @@ def test_deploy_check_passes_with_production_settings(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("missing", ["KREISWERK_SECRET_KEY", "KREISWERK_KEYS"])
+@pytest.mark.parametrize("missing", ["KREISWERK_SECRET_KEY", "KREISWERK_KEYS", "KREISWERK_INDEX_KEY"])
 def test_production_refuses_to_start_without_secrets(tmp_path, missing):
     env = production_env(tmp_path)
     del env[missing]

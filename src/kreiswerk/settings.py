@@ -40,7 +40,7 @@ DATA_DIR = Path(os.environ.get("KREISWERK_DATA_DIR", Path.cwd() / "var")).resolv
 def _local_secrets() -> dict:
     """Development secrets, created once in the data directory.
 
-    Production must set KREISWERK_SECRET_KEY and KREISWERK_KEYS; a missing
+    Production must set KREISWERK_SECRET_KEY, KREISWERK_KEYS and KREISWERK_INDEX_KEY; a missing
     value there is a configuration error, never a silently generated key.
     """
     path = DATA_DIR / "local-secrets.json"
@@ -50,6 +50,7 @@ def _local_secrets() -> dict:
     values = {
         "secret_key": secrets.token_urlsafe(50),
         "keys": "k1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+        "index_key": secrets.token_urlsafe(32),
     }
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
@@ -60,10 +61,18 @@ def _local_secrets() -> dict:
 if PRODUCTION:
     SECRET_KEY = os.environ["KREISWERK_SECRET_KEY"]
     _keys = os.environ["KREISWERK_KEYS"]
+    KREISWERK_INDEX_KEY = os.environ["KREISWERK_INDEX_KEY"]
 else:
     _local = _local_secrets()
     SECRET_KEY = os.environ.get("KREISWERK_SECRET_KEY", _local["secret_key"])
     _keys = os.environ.get("KREISWERK_KEYS", _local["keys"])
+    # Older data directories predate the index key: derive one from their secret.
+    KREISWERK_INDEX_KEY = os.environ.get(
+        "KREISWERK_INDEX_KEY", _local.get("index_key") or "derived:" + _local["secret_key"]
+    )
+
+# The audit chain's MAC key; without it, one is derived from SECRET_KEY (see docs/audit.md).
+KREISWERK_AUDIT_KEY = os.environ.get("KREISWERK_AUDIT_KEY", "")
 
 # Key-encryption keys as "id:base64key,id:base64key"; the first one wraps new data.
 KREISWERK_KEYS = [tuple(item.split(":", 1)) for item in _keys.split(",") if item.strip()]
@@ -90,6 +99,8 @@ INSTALLED_APPS = [
     "kreiswerk.assistants",
     "kreiswerk.submissions",
     "kreiswerk.runner",
+    "kreiswerk.cases",
+    "kreiswerk.audit",
     "kreiswerk.operations",
 ]
 

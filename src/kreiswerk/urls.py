@@ -9,6 +9,7 @@ urlpatterns = [
     path("verwaltung/", include("kreiswerk.accounts.urls")),
     path("verwaltung/formulare/", include("kreiswerk.assistants.urls")),
     path("verwaltung/eingaenge/", include("kreiswerk.submissions.urls")),
+    path("verwaltung/vorgaenge/", include("kreiswerk.cases.urls")),
     path("", include("kreiswerk.runner.urls")),
 ]
 

@@ -1,6 +1,6 @@
-"""Follow-up jobs of a submission: the stored receipt and the confirmation e-mail.
+"""Follow-up jobs of a submission: the stored receipt, the confirmation e-mail and the case.
 
-The intake calls ``followup_enqueue(submission)`` inside its transaction; both
+The intake calls ``followup_enqueue(submission)`` inside its transaction; the
 jobs start once it has committed. Jobs take the submission id only: the job
 table is not encrypted, so no personal data goes into job arguments. Both jobs
 are idempotent, so a retry or a second enqueue does no harm.
@@ -47,9 +47,12 @@ def followup_enqueue(submission: Submission) -> None:
 
 @retrying_task()
 def submission_followup_start(*, submission_id: str) -> None:
-    """Enqueue both follow-up jobs, each with its own retries."""
+    """Enqueue the follow-up jobs, each with its own retries: receipt, confirmation, case."""
+    from kreiswerk.cases.tasks import submission_case_open  # cases build on submissions, not the reverse
+
     submission_receipt_create.enqueue(submission_id=submission_id)
     submission_confirmation_send.enqueue(submission_id=submission_id)
+    submission_case_open.enqueue(submission_id=submission_id)
 
 
 @retrying_task()

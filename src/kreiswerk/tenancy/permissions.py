@@ -39,6 +39,23 @@ def has_any_role(user, role: str) -> bool:
     return Membership.objects.filter(user=user, role__in={role, Role.ADMIN}).exists()
 
 
+def users_with_role(role: str, unit: OrganisationalUnit):
+    """Staff who may act in ``role`` in ``unit`` (a role held higher up reaches down)."""
+    from django.contrib.auth import get_user_model
+
+    return (
+        get_user_model()
+        .objects.filter(
+            is_active=True,
+            memberships__role__in={role, Role.ADMIN},
+            memberships__unit__mandant_id=unit.mandant_id,
+            memberships__unit__path__in=_ancestor_paths(unit.path),
+        )
+        .distinct()
+        .order_by("last_name", "first_name", "username")
+    )
+
+
 def _ancestor_paths(path: str) -> list[str]:
     parts = [part for part in path.split("/") if part]
     return ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]

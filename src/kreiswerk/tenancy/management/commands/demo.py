@@ -16,6 +16,8 @@ from django.db import transaction
 from kreiswerk.assistants import definition as definition_module
 from kreiswerk.assistants.models import Assistant, AssistantVersion
 from kreiswerk.assistants.services import assistant_import, version_publish
+from kreiswerk.cases import casetype as casetype_module
+from kreiswerk.cases.demo import demo_cases_generate, demo_casetypes_load
 from kreiswerk.tenancy.models import Mandant, OrganisationalUnit, Role
 from kreiswerk.tenancy.services import (
     mandant_create,
@@ -154,6 +156,15 @@ STAFF = (
         ],
     ),
     (
+        "leitung",
+        "Lena",
+        "Leitung",
+        [
+            (COUNTY, "ordnungsamt", Role.CASEWORKER),
+            (COUNTY, "hauptamt", Role.CASEWORKER),
+        ],
+    ),
+    (
         "administration",
         "Adrian",
         "Administrator",
@@ -183,6 +194,12 @@ class Command(BaseCommand):
                 published = [self.assistant(slug, mandanten[m], u) for slug, m, u in ASSISTANTS]
         except definition_module.DefinitionError as exc:
             raise CommandError("Ein Demo-Assistent ist ungültig:\n  - " + "\n  - ".join(exc.problems)) from exc
+        try:
+            with transaction.atomic():
+                self.counts["vorgangsarten"] = len(demo_casetypes_load())
+                self.counts["vorgaenge"] = demo_cases_generate()
+        except casetype_module.DefinitionError as exc:
+            raise CommandError("Eine Demo-Vorgangsart ist ungültig:\n  - " + "\n  - ".join(exc.problems)) from exc
         self.summary(published)
 
     def mandant(self, demo: DemoMandant) -> Mandant:
@@ -253,7 +270,8 @@ class Command(BaseCommand):
         if any(c.values()):
             self.stdout.write(
                 f"Demo-Daten angelegt: {c['mandanten']} Mandanten, {c['einheiten']} Organisationseinheiten, "
-                f"{c['konten']} Konten, {c['rollen']} Rollen, {c['versionen']} Assistenten-Versionen."
+                f"{c['konten']} Konten, {c['rollen']} Rollen, {c['versionen']} Assistenten-Versionen, "
+                f"{c['vorgangsarten']} Vorgangsarten, {c['vorgaenge']} Vorgänge."
             )
         else:
             self.stdout.write("Demo-Daten sind bereits vollständig vorhanden; nichts geändert.")
@@ -267,7 +285,7 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 "Anmeldung für Beschäftigte unter /verwaltung/anmelden/ mit den Benutzernamen "
-                f"„formulare“, „sachbearbeitung“ oder „administration“ und dem Passwort {PASSWORD}. "
+                f"„formulare“, „sachbearbeitung“, „leitung“ oder „administration“ und dem Passwort {PASSWORD}. "
                 "Beim ersten Anmelden richten Sie eine Authenticator-App ein (zweiter Faktor)."
             )
         )

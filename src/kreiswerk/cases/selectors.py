@@ -1,0 +1,173 @@
+"""Reads of the E-Akte: which cases a staff member may see, the inbox and the search.
+
+Visibility is decided in one place, ``cases_visible_to``: every view, download and
+export starts from it, so a case of another unit is simply not found (404).
+The inbox pages by key (the last row's sort value and id), not by offset, so
+page 1,000 costs what page 1 costs, even with millions of cases.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from kreiswerk.crypto import blind_index
+from kreiswerk.tenancy.models import OrganisationalUnit, Role
+from kreiswerk.tenancy.permissions import units_for
+
+from .models import Case, CaseType, Party, SearchToken
+
+PAGE_SIZE = 25
+
+# Sort name → (field, descending)
+SORTS = {
+    "frist": ("due_sort", False),
+    "eingang": ("received_at", True),
+    "eingang_alt": ("received_at", False),
+    "az": ("reference", False),
+}
+DUE_FILTERS = ("ueberfaellig", "7tage", "ohne")
+
+
+def cases_visible_to(user) -> QuerySet[Case]:
+    """Cases of the units in which ``user`` acts as caseworker (or administrator), subtrees included."""
+    return Case.objects.filter(unit__in=units_for(user, Role.CASEWORKER))
+
+
+def caseworker_units(user) -> QuerySet[OrganisationalUnit]:
+    return units_for(user, Role.CASEWORKER).order_by("path")
+
+
+def case_types_visible_to(user) -> QuerySet[CaseType]:
+    return CaseType.objects.filter(unit__in=units_for(user, Role.CASEWORKER)).order_by("title")
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    unit: OrganisationalUnit | None = None  # with its subtree
+    mine: bool = False
+    case_type: CaseType | None = None
+    status: str = ""
+    due: str = ""  # one of DUE_FILTERS
+    unassigned: bool = False
+    closed: bool = False
+    query: str = ""
+    received_from: datetime.date | None = None
+    received_to: datetime.date | None = None
+    sort: str = "frist"
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    cases: list[Case]
+    next_cursor: str | None
+
+
+def _encode_cursor(value, pk) -> str:
+    if isinstance(value, datetime.datetime):
+        text = "t" + value.isoformat()
+    elif isinstance(value, datetime.date):
+        text = "d" + value.isoformat()
+    else:
+        text = "s" + str(value)
+    return base64.urlsafe_b64encode(f"{text}|{pk}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str):
+    """The (value, id) of a cursor, or None for anything that is not one of ours."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        text, pk = raw.rsplit("|", 1)
+        kind, value = text[0], text[1:]
+        if kind == "t":
+            value = datetime.datetime.fromisoformat(value)
+        elif kind == "d":
+            value = datetime.date.fromisoformat(value)
+        elif kind != "s":
+            return None
+        return value, Case._meta.pk.to_python(pk)
+    except (ValueError, TypeError, IndexError, ValidationError):
+        return None
+
+
+def _search(qs: QuerySet[Case], query: str) -> QuerySet[Case]:
+    """Aktenzeichen by prefix, an e-mail address exactly, a name by all of its words (blind index)."""
+    query = query.strip()
+    if not query:
+        return qs
+    if "@" in query:
+        digest = blind_index.digest(query, purpose="email")
+        return qs.filter(Exists(SearchToken.objects.filter(case=OuterRef("pk"), kind="email", digest=digest)))
+    if any(char.isdigit() for char in query):
+        return qs.filter(reference__istartswith=query)
+    for word in blind_index.words(query):
+        digest = blind_index.digest(word, purpose="name")
+        qs = qs.filter(Exists(SearchToken.objects.filter(case=OuterRef("pk"), kind="name", digest=digest)))
+    return qs
+
+
+def inbox_queryset(user, selection: InboxFilter) -> QuerySet[Case]:
+    qs = cases_visible_to(user)
+    if selection.mine:
+        qs = qs.filter(assignee=user)
+    if selection.unit is not None:
+        qs = qs.filter(unit__path__startswith=selection.unit.path)
+    qs = qs.filter(is_open=not selection.closed)
+    if selection.case_type is not None:
+        qs = qs.filter(case_type=selection.case_type)
+    if selection.status:
+        qs = qs.filter(status=selection.status)
+    if selection.unassigned:
+        qs = qs.filter(assignee=None)
+    today = timezone.localdate()
+    if selection.due == "ueberfaellig":
+        qs = qs.filter(due_on__lt=today)
+    elif selection.due == "7tage":
+        qs = qs.filter(due_on__lte=today + datetime.timedelta(days=7))
+    elif selection.due == "ohne":
+        qs = qs.filter(due_on=None)
+    if selection.received_from:
+        qs = qs.filter(received_at__date__gte=selection.received_from)
+    if selection.received_to:
+        qs = qs.filter(received_at__date__lte=selection.received_to)
+    return _search(qs, selection.query)
+
+
+def inbox_order(selection: InboxFilter) -> list[str]:
+    field, descending = SORTS.get(selection.sort, SORTS["frist"])
+    return [f"-{field}", "-pk"] if descending else [field, "pk"]
+
+
+def inbox_page(user, selection: InboxFilter, *, cursor: str = "", page_size: int = PAGE_SIZE) -> InboxPage:
+    field, descending = SORTS.get(selection.sort, SORTS["frist"])
+    qs = inbox_queryset(user, selection)
+    position = _decode_cursor(cursor) if cursor else None
+    if position is not None:
+        value, pk = position
+        if descending:
+            qs = qs.filter(Q(**{f"{field}__lt": value}) | Q(**{field: value, "pk__lt": pk}))
+        else:
+            qs = qs.filter(Q(**{f"{field}__gt": value}) | Q(**{field: value, "pk__gt": pk}))
+    applicants = Prefetch("parties", queryset=Party.objects.filter(role=Party.Role.APPLICANT), to_attr="applicants")
+    rows = list(
+        qs.order_by(*inbox_order(selection))
+        .select_related("version", "case_type", "assignee", "unit")
+        .prefetch_related(applicants)[: page_size + 1]
+    )
+    next_cursor = None
+    if len(rows) > page_size:
+        rows = rows[:page_size]
+        last = rows[-1]
+        next_cursor = _encode_cursor(getattr(last, field), last.pk)
+    return InboxPage(cases=rows, next_cursor=next_cursor)
+
+
+def case_for_detail(queryset: QuerySet[Case], case_id) -> Case:
+    return queryset.select_related("version", "case_type", "unit", "mandant", "akte", "assignee", "submission").get(
+        pk=case_id
+    )

@@ -1,0 +1,353 @@
+"""The caseworkers' E-Akte: inbox, case view, actions and document downloads.
+
+Every view finds its case through ``selectors.cases_visible_to`` (404 outside the
+user's units) and writes an audit entry for what it showed or changed. State
+changes only by POST, each through one service; a refused action comes back
+as a German message on the case page.
+"""
+
+import logging
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ObjectDoesNotExist
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from kreiswerk.accounts.decorators import staff_required
+from kreiswerk.assistants.definition import localized
+from kreiswerk.audit.services import audit_record
+from kreiswerk.crypto.envelope import DecryptionError
+from kreiswerk.crypto.files import open_decrypted
+from kreiswerk.submissions.export import CONTENT_TYPES, ascii_filename
+from kreiswerk.tenancy.models import Role
+
+from . import forms, selectors, services
+from .deadlines import traffic_light
+from .export import MAX_ROWS, TooManyCases, case_list_xlsx
+from .models import Case, DocumentVersion, Event, Reminder
+
+logger = logging.getLogger(__name__)
+
+# Shown in the browser rather than downloaded; everything else is a download.
+PREVIEW_TYPES = {"application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp"}
+
+
+def _visible_case(request, case_id) -> Case:
+    try:
+        return selectors.case_for_detail(selectors.cases_visible_to(request.user), case_id)
+    except ObjectDoesNotExist:
+        raise Http404 from None
+
+
+@never_cache
+@require_GET
+@staff_required(role=Role.CASEWORKER)
+def inbox(request):
+    form = forms.InboxForm(request.GET or None, user=request.user)
+    # Unbound (first visit): the defaults; bound but invalid: no list, only the messages.
+    selection = form.selection() if form.is_valid() else None if form.is_bound else selectors.InboxFilter()
+    page = selectors.inbox_page(request.user, selection, cursor=request.GET.get("nach", "")) if selection else None
+    rows = []
+    if page is not None:
+        audit_record(action="case.list", request=request, details={"cases": [str(case.pk) for case in page.cases]})
+        today = timezone.localdate()
+        for case in page.cases:
+            applicant = case.applicants[0] if case.applicants else None
+            status = case.status_definition
+            rows.append(
+                {
+                    "case": case,
+                    "applicant": applicant.name if applicant else "",
+                    "status": status.title if status else case.status,
+                    "light": traffic_light(due=case.due_on, today=today) if case.is_open and case.due_on else "",
+                }
+            )
+    return render(
+        request,
+        "cases/inbox.html",
+        {"form": form, "rows": rows, "next_cursor": page.next_cursor if page else None, "searched": bool(request.GET)},
+    )
+
+
+@require_GET
+@staff_required(role=Role.CASEWORKER)
+def inbox_export(request):
+    form = forms.InboxForm(request.GET or None, user=request.user)
+    if form.is_bound and not form.is_valid():
+        messages.error(request, _("Bitte prüfen Sie zuerst die Auswahl."))
+        return redirect("cases:inbox")
+    selection = form.selection() if form.is_bound else selectors.InboxFilter()
+    cases = selectors.inbox_queryset(request.user, selection).order_by(*selectors.inbox_order(selection))
+    try:
+        content, count = case_list_xlsx(cases)
+    except TooManyCases:
+        messages.error(
+            request,
+            _("Die Auswahl umfasst mehr als %(max)s Vorgänge. Bitte schränken Sie sie für den Export ein.")
+            % {"max": f"{MAX_ROWS:n}"},
+        )
+        return redirect("cases:inbox")
+    audit_record(action="case.export", request=request, details={"count": count})
+    response = HttpResponse(content, content_type=CONTENT_TYPES["xlsx"])
+    stamp = timezone.localtime().strftime("%Y-%m-%d")
+    response["Content-Disposition"] = f'attachment; filename="Vorgaenge-{stamp}.xlsx"'
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _deadline_rows(case: Case, today) -> list[dict]:
+    rows = []
+    for deadline in case.deadlines.prefetch_related("suspensions", "extensions"):
+        paused = deadline.due_on is None and deadline.met_at is None
+        rows.append(
+            {
+                "deadline": deadline,
+                "light": "" if deadline.met_at else traffic_light(due=deadline.due_on, today=today),
+                "paused": paused,
+                "suspensions": list(deadline.suspensions.all()),
+                "extensions": list(deadline.extensions.all()),
+            }
+        )
+    return rows
+
+
+def _person(user) -> str:
+    return (user.get_full_name() or user.username) if user else ""
+
+
+def _event_text(event: Event, definition, names: dict) -> str:
+    data = event.data or {}
+    kind = event.kind
+    if kind == Event.Kind.STATUS:
+        status = definition.status(data.get("status", ""))
+        return _("Status geändert auf „%(status)s“") % {"status": status.title if status else data.get("status")}
+    if kind == Event.Kind.ASSIGNED:
+        return _("Zugewiesen an %(name)s") % {"name": names.get(data.get("assignee"), "?")}
+    if kind == Event.Kind.CHECKLIST:
+        status = definition.status(data.get("status", ""))
+        item = next((entry for entry in (status.checklist if status else ()) if entry.key == data.get("item")), None)
+        return _("Prüfschritt „%(item)s“ erledigt") % {"item": item.title if item else data.get("item")}
+    if kind == Event.Kind.CLOSED:
+        result = definition.result(data.get("result", ""))
+        return _("Vorgang abgeschlossen: %(result)s") % {"result": result.title if result else data.get("result")}
+    if kind == Event.Kind.REMINDER:
+        return _("Wiedervorlage eingetragen")
+    if kind == Event.Kind.DEADLINE:
+        return {
+            "suspended": _("Fristen gehemmt"),
+            "resumed": _("Fristen laufen wieder"),
+            "extended": _("Frist verlängert"),
+        }.get(data.get("action"), _("Frist geändert"))
+    return event.get_kind_display()
+
+
+def _timeline(case: Case, definition) -> list[dict]:
+    events = list(case.events.select_related("actor").order_by("-at", "-id")[:200])
+    assignee_ids = {event.data.get("assignee") for event in events if event.kind == Event.Kind.ASSIGNED}
+    names = {user.pk: _person(user) for user in get_user_model().objects.filter(pk__in=assignee_ids - {None})}
+    return [
+        {"at": event.at, "text": _event_text(event, definition, names), "actor": _person(event.actor)}
+        for event in events
+    ]
+
+
+def _answers(case: Case) -> list[dict]:
+    from kreiswerk.submissions.receipt import answer_sections
+
+    submission = case.submission
+    if submission is None:
+        return []
+    files = {str(attachment.pk): attachment.filename for attachment in submission.attachments.all()}
+    return answer_sections(submission.version.parsed, submission.answers, files=files)
+
+
+@never_cache
+@require_GET
+@staff_required(role=Role.CASEWORKER)
+def case_detail(request, case_id):
+    case = _visible_case(request, case_id)
+    audit_record(action="case.read", target=case, request=request)
+    definition = case.definition
+    today = timezone.localdate()
+    documents = list(case.documents.prefetch_related("versions"))
+    checked = set(case.checks.filter(status=case.status).values_list("item", flat=True))
+    status = case.status_definition
+    return render(
+        request,
+        "cases/detail.html",
+        {
+            "case": case,
+            "definition": definition,
+            "status": status,
+            "checklist": [{"item": item, "done": item.key in checked} for item in (status.checklist if status else ())],
+            "next_statuses": definition.next_statuses(case.status) if case.is_open else [],
+            "can_close": case.is_open and status is not None and status.final,
+            "parties": list(case.parties.all()),
+            "documents": [{"document": doc, "versions": list(doc.versions.all())} for doc in documents],
+            "timeline": _timeline(case, definition),
+            "notes": list(case.notes.select_related("author").order_by("-created_at")),
+            "reminders": list(case.reminders.filter(done_at=None).select_related("owner")),
+            "deadlines": _deadline_rows(case, today),
+            "steps": _answers(case),
+            "assign_form": forms.AssignForm(case=case),
+            "note_form": forms.NoteForm(),
+            "reminder_form": forms.ReminderForm(),
+            "complete_form": forms.CompleteForm(initial={"on": today}),
+            "extend_form": forms.ExtendForm(),
+            "title": localized(definition.title),
+            "preview_types": PREVIEW_TYPES,
+        },
+    )
+
+
+# --- actions ----------------------------------------------------------------------------------
+
+
+def _assign(request, case):
+    form = forms.AssignForm(request.POST, case=case)
+    if not form.is_valid():
+        raise services.CaseActionRefused(_("Bitte wählen Sie eine Person aus der zuständigen Einheit."))
+    services.case_assign(case=case, assignee=form.cleaned_data["assignee"], actor=request.user)
+    return _("Der Vorgang ist zugewiesen.")
+
+
+def _claim(request, case):
+    services.case_assign(case=case, assignee=request.user, actor=request.user)
+    return _("Sie bearbeiten diesen Vorgang jetzt.")
+
+
+def _release(request, case):
+    services.case_release(case=case, actor=request.user)
+    return _("Der Vorgang liegt wieder im Team-Eingang.")
+
+
+def _status(request, case):
+    form = forms.StatusForm(request.POST)
+    if not form.is_valid():
+        raise services.CaseActionRefused(_("Bitte wählen Sie einen Status."))
+    services.case_status_change(case=case, status=form.cleaned_data["status"], actor=request.user)
+    return _("Der Status ist geändert.")
+
+
+def _checklist(request, case):
+    form = forms.ChecklistForm(request.POST)
+    if not form.is_valid():
+        raise services.CaseActionRefused(_("Diesen Prüfschritt gibt es im aktuellen Status nicht."))
+    services.checklist_check(case=case, item=form.cleaned_data["item"], actor=request.user)
+    return _("Der Prüfschritt ist erledigt.")
+
+
+def _note(request, case):
+    form = forms.NoteForm(request.POST)
+    if not form.is_valid():
+        raise services.CaseActionRefused(_("Bitte geben Sie eine Notiz mit 1 bis 5000 Zeichen ein."))
+    services.note_add(case=case, author=request.user, text=form.cleaned_data["text"])
+    return _("Die Notiz ist gespeichert.")
+
+
+def _reminder(request, case):
+    form = forms.ReminderForm(request.POST)
+    if not form.is_valid():
+        raise services.CaseActionRefused(_("Bitte geben Sie ein gültiges Datum und einen Anlass an."))
+    services.reminder_set(
+        case=case, owner=request.user, due_on=form.cleaned_data["due_on"], reason=form.cleaned_data["reason"]
+    )
+    return _("Die Wiedervorlage ist eingetragen.")
+
+
+def _reminder_done(request, case):
+    reminder_id = request.POST.get("reminder", "")
+    reminder = Reminder.objects.filter(case=case, pk=reminder_id).first() if reminder_id.isdigit() else None
+    if reminder is None:
+        raise services.CaseActionRefused(_("Diese Wiedervorlage gibt es nicht."))
+    services.reminder_done(reminder=reminder, user=request.user)
+    return _("Die Wiedervorlage ist erledigt.")
+
+
+def _complete(request, case):
+    form = forms.CompleteForm(request.POST)
+    if not form.is_valid():
+        raise services.CaseActionRefused(_("Bitte geben Sie ein gültiges Datum an."))
+    services.documents_complete(case=case, on=form.cleaned_data["on"], actor=request.user)
+    return _("Die Vollständigkeit der Unterlagen ist vermerkt.")
+
+
+def _extend(request, case):
+    form = forms.ExtendForm(request.POST)
+    if not form.is_valid():
+        raise services.CaseActionRefused(_("Bitte wählen Sie Frist und Dauer und begründen Sie die Verlängerung."))
+    data = form.cleaned_data
+    services.deadline_extend(
+        case=case, kind=data["kind"], duration=data["duration"], reason=data["reason"], actor=request.user
+    )
+    return _("Die Frist ist verlängert.")
+
+
+def _close(request, case):
+    form = forms.CloseForm(request.POST)
+    if not form.is_valid():
+        raise services.CaseActionRefused(_("Bitte wählen Sie ein Ergebnis."))
+    services.case_close(case=case, result=form.cleaned_data["result"], actor=request.user)
+    return _("Der Vorgang ist abgeschlossen.")
+
+
+ACTIONS = {
+    "uebernehmen": _claim,
+    "zuweisen": _assign,
+    "freigeben": _release,
+    "status": _status,
+    "pruefschritt": _checklist,
+    "notiz": _note,
+    "wiedervorlage": _reminder,
+    "wiedervorlage-erledigt": _reminder_done,
+    "vollstaendig": _complete,
+    "frist-verlaengern": _extend,
+    "abschliessen": _close,
+}
+
+
+@require_POST
+@staff_required(role=Role.CASEWORKER)
+def case_action(request, case_id, action: str):
+    handler = ACTIONS.get(action)
+    if handler is None:
+        raise Http404
+    case = _visible_case(request, case_id)
+    try:
+        messages.success(request, handler(request, case))
+    except services.CaseActionRefused as refusal:
+        messages.error(request, str(refusal))
+    return redirect("cases:detail", case_id=case.pk)
+
+
+# --- documents --------------------------------------------------------------------------------
+
+
+@require_GET
+@staff_required(role=Role.CASEWORKER)
+def document_download(request, case_id, version_id):
+    case = _visible_case(request, case_id)
+    version = get_object_or_404(DocumentVersion.objects.filter(document__case=case), pk=version_id)
+    try:
+        chunks = open_decrypted(version.path, bytes(version.key))
+    except (FileNotFoundError, ValueError, TypeError, DecryptionError) as exc:
+        logger.error("document version %s unavailable: %s", version.pk, type(exc).__name__)
+        raise Http404 from None
+    audit_record(action="document.read", target=case, request=request, details={"version": str(version.pk)})
+    content_type = version.content_type if "/" in version.content_type else "application/octet-stream"
+    inline = request.GET.get("ansicht") == "1" and content_type in PREVIEW_TYPES
+    response = StreamingHttpResponse(chunks, content_type=content_type if inline else "application/octet-stream")
+    disposition = "inline" if inline else "attachment"
+    response["Content-Disposition"] = f'{disposition}; filename="{ascii_filename(version.filename)}"'
+    response["Content-Length"] = str(version.size)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    # A preview may show, never run: no scripts, no plugins, nothing fetched from elsewhere.
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+    return response
