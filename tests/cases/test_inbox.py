@@ -87,7 +87,7 @@ def test_bad_filters_get_a_german_message_and_a_bad_cursor_starts_over(open_case
 def test_normalisation_is_idempotent_and_case_blind(text):
     once = blind_index.normalise(text)
     assert blind_index.normalise(once) == once
-    assert blind_index.normalise(text.upper()) == blind_index.normalise(text.lower()) or "ß" in text.lower()
+    assert blind_index.normalise(text.upper()) == blind_index.normalise(text.lower())
 
 
 @given(st.text(max_size=30))

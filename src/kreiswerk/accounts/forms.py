@@ -1,9 +1,39 @@
+import datetime
+
 from django import forms
 from django.contrib.auth import authenticate
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 # Longer passwords are refused before hashing; nobody types more, and it caps the work.
 PASSWORD_MAX_LENGTH = 1024
+
+
+DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]
+
+# Records exist only in this range; far dates would overflow date arithmetic.
+DATE_VALIDATORS = [
+    MinValueValidator(datetime.date(2000, 1, 1), message=_("Bitte wählen Sie ein Datum ab dem Jahr 2000.")),
+    MaxValueValidator(datetime.date(2999, 12, 31), message=_("Bitte wählen Sie ein Datum vor dem Jahr 3000.")),
+]
+
+
+def date_field(label, *, required: bool = True) -> forms.DateField:
+    """A date input for staff forms: the browser's date picker, or typed as 31.12.2026."""
+    return forms.DateField(
+        label=label,
+        required=required,
+        validators=DATE_VALIDATORS,
+        input_formats=DATE_INPUT_FORMATS,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+
+def check_period(form: forms.Form, start: str, end: str) -> None:
+    """Mark ``end`` invalid when it lies before ``start`` (both optional date fields)."""
+    first, last = form.cleaned_data.get(start), form.cleaned_data.get(end)
+    if first and last and first > last:
+        form.add_error(end, _("Das Ende des Zeitraums darf nicht vor seinem Anfang liegen."))
 
 
 class KernForm(forms.Form):

@@ -1,3 +1,6 @@
+from collections.abc import Callable
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -52,19 +55,24 @@ class Assistant(models.Model):
         return not (self.active_until and now >= self.active_until)
 
 
-def _built_definition(pk, created_at, version) -> definition_module.Definition:
-    if pk is None:
-        return definition_module.build(version.definition)
-    cached = _BUILT.get((pk, created_at))
-    if cached is None:
-        cached = definition_module.build(version.definition)
-        if len(_BUILT) > 512:
+def built_once(version: models.Model, build: Callable[[Any], Any]) -> Any:
+    """``build(version.definition)``, once per process for a stored version row.
+
+    Definitions are checked on import and never changed afterwards. The cache key
+    holds ``created_at`` to tell apart rows that reuse a pk after a rollback.
+    """
+    if version.pk is None:
+        return build(version.definition)
+    key = (type(version), version.pk, version.created_at)
+    built = _BUILT.get(key)
+    if built is None:
+        built = build(version.definition)
+        if len(_BUILT) > 1024:
             _BUILT.clear()
-        _BUILT[(pk, created_at)] = cached
-    return cached
+        _BUILT[key] = built
+    return built
 
 
-# (pk, created_at) → built definition; created_at tells apart rows that reuse a pk after a rollback.
 _BUILT: dict = {}
 
 
@@ -105,8 +113,7 @@ class AssistantVersion(models.Model):
 
     @property
     def parsed(self) -> definition_module.Definition:
-        # Validated on import and never changed afterwards, so built once per process.
-        return _built_definition(self.pk, self.created_at, self)
+        return built_once(self, definition_module.build)
 
     @property
     def accepts_submissions(self) -> bool:

@@ -8,7 +8,7 @@ product needs is read from the built, immutable ``CaseTypeDefinition``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -184,7 +184,7 @@ def _statuses(reader: _Reader, data: dict) -> tuple[Status, ...]:
         reader.problem("statuses", _("Eine Vorgangsart braucht mindestens einen Status."))
     elif not any(status.final for status in statuses):
         # Without a marked final status, the last one closes.
-        statuses[-1] = Status(**{**statuses[-1].__dict__, "final": True})
+        statuses[-1] = replace(statuses[-1], final=True)
     _unique(reader, [status.key for status in statuses], "statuses")
     return tuple(statuses)
 

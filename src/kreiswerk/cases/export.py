@@ -7,12 +7,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from kreiswerk.submissions.export import DATE, DATETIME, Column, Sheet, write_xlsx
 
-from .models import Case, Party
+from .models import Case
+from .selectors import with_list_columns
 
 # A case list is read by people; larger selections are narrowed by the filters.
 MAX_ROWS = 20_000
@@ -44,12 +45,7 @@ def case_list_layout() -> CaseListLayout:
 
 
 def _rows(cases: QuerySet[Case]) -> Iterator[tuple[int, list]]:
-    applicants = Prefetch("parties", queryset=Party.objects.filter(role=Party.Role.APPLICANT), to_attr="applicants")
-    for case in (
-        cases.select_related("version", "case_type", "unit", "assignee")
-        .prefetch_related(applicants)
-        .iterator(chunk_size=500)
-    ):
+    for case in with_list_columns(cases).iterator(chunk_size=500):
         status = case.status_definition
         result = case.result_definition
         yield (

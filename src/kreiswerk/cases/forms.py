@@ -1,8 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from kreiswerk.accounts.forms import KernForm
-from kreiswerk.submissions.views import DATE_INPUT_FORMATS, PERIOD_VALIDATORS
+from kreiswerk.accounts.forms import KernForm, check_period, date_field
 from kreiswerk.tenancy.models import Role
 from kreiswerk.tenancy.permissions import users_with_role
 
@@ -46,20 +45,8 @@ class InboxForm(KernForm):
         max_length=200,
         help_text=_("Aktenzeichen, Name oder E-Mail-Adresse der antragstellenden Person"),
     )
-    von = forms.DateField(
-        label=_("Eingegangen ab"),
-        required=False,
-        validators=PERIOD_VALIDATORS,
-        input_formats=DATE_INPUT_FORMATS,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
-    bis = forms.DateField(
-        label=_("Eingegangen bis"),
-        required=False,
-        validators=PERIOD_VALIDATORS,
-        input_formats=DATE_INPUT_FORMATS,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
+    von = date_field(_("Eingegangen ab"), required=False)
+    bis = date_field(_("Eingegangen bis"), required=False)
     sortierung = forms.ChoiceField(
         label=_("Sortierung"),
         required=False,
@@ -81,8 +68,7 @@ class InboxForm(KernForm):
 
     def clean(self):
         data = super().clean()
-        if data.get("von") and data.get("bis") and data["von"] > data["bis"]:
-            self.add_error("bis", _("Das Ende des Zeitraums liegt vor seinem Anfang."))
+        check_period(self, "von", "bis")
         return data
 
     def selection(self) -> selectors.InboxFilter:
@@ -125,22 +111,12 @@ class NoteForm(KernForm):
 
 
 class ReminderForm(KernForm):
-    due_on = forms.DateField(
-        label=_("Wiedervorlage am"),
-        validators=PERIOD_VALIDATORS,
-        input_formats=DATE_INPUT_FORMATS,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
+    due_on = date_field(_("Wiedervorlage am"))
     reason = forms.CharField(label=_("Anlass"), max_length=500)
 
 
 class CompleteForm(KernForm):
-    on = forms.DateField(
-        label=_("Unterlagen vollständig seit"),
-        validators=PERIOD_VALIDATORS,
-        input_formats=DATE_INPUT_FORMATS,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
+    on = date_field(_("Unterlagen vollständig seit"))
 
 
 class ExtendForm(KernForm):

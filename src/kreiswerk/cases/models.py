@@ -14,7 +14,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from kreiswerk.assistants.models import Assistant
+from kreiswerk.assistants.models import Assistant, built_once
 from kreiswerk.crypto.fields import EncryptedJSONField, EncryptedTextField, EncryptionKeyField
 from kreiswerk.tenancy.models import Mandant, OrganisationalUnit
 
@@ -92,9 +92,6 @@ class CaseType(models.Model):
         return self.title
 
 
-_BUILT: dict = {}
-
-
 class CaseTypeVersion(models.Model):
     class State(models.TextChoices):
         DRAFT = "draft", _("Entwurf")
@@ -127,16 +124,7 @@ class CaseTypeVersion(models.Model):
 
     @property
     def parsed(self) -> casetype_module.CaseTypeDefinition:
-        # Checked on import and never changed afterwards, so built once per process.
-        cache_key = (self.pk, self.created_at)
-        built = _BUILT.get(cache_key) if self.pk else None
-        if built is None:
-            built = casetype_module.casetype_build(self.definition)
-            if self.pk:
-                if len(_BUILT) > 256:
-                    _BUILT.clear()
-                _BUILT[cache_key] = built
-        return built
+        return built_once(self, casetype_module.casetype_build)
 
 
 class Akte(models.Model):

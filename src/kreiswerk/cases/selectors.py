@@ -138,6 +138,16 @@ def inbox_queryset(user, selection: InboxFilter) -> QuerySet[Case]:
     return _search(qs, selection.query)
 
 
+def with_list_columns(qs: QuerySet[Case]) -> QuerySet[Case]:
+    """What a list row shows: type, unit, assignee and applicant; the version without its JSON."""
+    applicants = Prefetch("parties", queryset=Party.objects.filter(role=Party.Role.APPLICANT), to_attr="applicants")
+    return (
+        qs.select_related("version", "case_type", "assignee", "unit")
+        .defer("version__definition")  # the built definition is cached per process
+        .prefetch_related(applicants)
+    )
+
+
 def inbox_order(selection: InboxFilter) -> list[str]:
     field, descending = SORTS.get(selection.sort, SORTS["frist"])
     return [f"-{field}", "-pk"] if descending else [field, "pk"]
@@ -153,12 +163,7 @@ def inbox_page(user, selection: InboxFilter, *, cursor: str = "", page_size: int
             qs = qs.filter(Q(**{f"{field}__lt": value}) | Q(**{field: value, "pk__lt": pk}))
         else:
             qs = qs.filter(Q(**{f"{field}__gt": value}) | Q(**{field: value, "pk__gt": pk}))
-    applicants = Prefetch("parties", queryset=Party.objects.filter(role=Party.Role.APPLICANT), to_attr="applicants")
-    rows = list(
-        qs.order_by(*inbox_order(selection))
-        .select_related("version", "case_type", "assignee", "unit")
-        .prefetch_related(applicants)[: page_size + 1]
-    )
+    rows = list(with_list_columns(qs.order_by(*inbox_order(selection)))[: page_size + 1])
     next_cursor = None
     if len(rows) > page_size:
         rows = rows[:page_size]
@@ -167,7 +172,7 @@ def inbox_page(user, selection: InboxFilter, *, cursor: str = "", page_size: int
     return InboxPage(cases=rows, next_cursor=next_cursor)
 
 
-def case_for_detail(queryset: QuerySet[Case], case_id) -> Case:
-    return queryset.select_related("version", "case_type", "unit", "mandant", "akte", "assignee", "submission").get(
-        pk=case_id
+def case_detail_queryset(user) -> QuerySet[Case]:
+    return cases_visible_to(user).select_related(
+        "version", "case_type", "unit", "mandant", "akte", "assignee", "submission"
     )

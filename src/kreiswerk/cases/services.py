@@ -24,8 +24,9 @@ from kreiswerk.tenancy.models import Mandant, OrganisationalUnit, Role
 from kreiswerk.tenancy.permissions import has_role
 
 from . import casetype as casetype_module
-from .deadlines import Duration, Suspension, deadline_due, fiction_due, period_end
+from .deadlines import GENEHMIGUNGSFIKTION, Duration, Suspension, deadline_due, fiction_due, period_end
 from .models import (
+    DEFAULT_REFERENCE_PATTERN,
     Akte,
     Case,
     CaseType,
@@ -48,8 +49,6 @@ from .models import (
 from .references import reference_format
 
 logger = logging.getLogger(__name__)
-
-FICTION_DURATION = Duration(3, "months")
 
 
 class CaseActionRefused(Exception):
@@ -142,12 +141,11 @@ def casetype_publish(*, version: CaseTypeVersion) -> CaseTypeVersion:
 
 def _next_file_reference(*, mandant: Mandant, unit: OrganisationalUnit, filing: str, year: int) -> str:
     pattern = ReferencePattern.objects.filter(mandant=mandant).values_list("pattern", flat=True).first()
-    counter, _created = FileCounter.objects.get_or_create(mandant=mandant, year=year)
-    counter = FileCounter.objects.select_for_update().get(pk=counter.pk)
+    counter, _created = FileCounter.objects.select_for_update().get_or_create(mandant=mandant, year=year)
     counter.value += 1
     counter.save(update_fields=["value"])
     return reference_format(
-        pattern or ReferencePattern._meta.get_field("pattern").default,
+        pattern or DEFAULT_REFERENCE_PATTERN,
         prefix=mandant.reference_prefix,
         unit=unit.code,
         filing=filing,
@@ -517,19 +515,19 @@ def reminder_done(*, reminder: Reminder, user) -> Reminder:
 
 
 def deadline_compute(deadline: Deadline, *, state: str) -> datetime.date | None:
-    suspensions = [Suspension(start=item.start, end=item.end) for item in deadline.suspensions.all()]
     extensions = [Duration.parse(item.duration) for item in deadline.extensions.all()]
     if deadline.kind == Deadline.Kind.FICTION:
-        if any(item.end is None for item in suspensions):
-            return None
         return fiction_due(
-            documents_complete=deadline.start, state=state, extension=extensions[0] if extensions else None
+            documents_complete=deadline.start,
+            state=state,
+            extension=extensions[0] if extensions else None,
+            period=Duration.parse(deadline.duration),
         )
     return deadline_due(
         start=deadline.start,
         duration=Duration.parse(deadline.duration),
         state=state,
-        suspensions=suspensions,
+        suspensions=[Suspension(start=item.start, end=item.end) for item in deadline.suspensions.all()],
         extensions=extensions,
     )
 
@@ -564,7 +562,7 @@ def documents_complete(*, case: Case, on: datetime.date, actor) -> Case:
     case.documents_complete_on = on
     case.save(update_fields=["documents_complete_on"])
     if case.definition.approval_fiction:
-        Deadline.objects.create(case=case, kind=Deadline.Kind.FICTION, start=on, duration=FICTION_DURATION.iso())
+        Deadline.objects.create(case=case, kind=Deadline.Kind.FICTION, start=on, duration=GENEHMIGUNGSFIKTION.iso())
     deadlines_refresh(case=case)
     _event(case, Event.Kind.COMPLETE, actor, on=on.isoformat())
     audit_record(action="case.documents_complete", target=case, actor=actor)
@@ -573,9 +571,12 @@ def documents_complete(*, case: Case, on: datetime.date, actor) -> Case:
 
 @transaction.atomic
 def deadlines_suspend(*, case: Case, start: datetime.date, reason: str, actor=None) -> Case:
-    """Stop every running deadline (e.g. while the applicant answers a Rückfrage)."""
+    """Stop the running processing deadline (e.g. while the applicant answers a Rückfrage).
+
+    The § 42a fiction is not suspended: it only starts once the documents are complete.
+    """
     case = _locked(case)
-    for deadline in case.deadlines.filter(met_at=None):
+    for deadline in case.deadlines.filter(met_at=None, kind=Deadline.Kind.PROCESSING):
         if not deadline.suspensions.filter(end=None).exists():
             DeadlineSuspension.objects.create(deadline=deadline, start=start, reason=reason, created_by=actor)
     deadlines_refresh(case=case)

@@ -10,7 +10,6 @@ import logging
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -38,10 +37,7 @@ PREVIEW_TYPES = {"application/pdf", "image/png", "image/jpeg", "image/gif", "ima
 
 
 def _visible_case(request, case_id) -> Case:
-    try:
-        return selectors.case_for_detail(selectors.cases_visible_to(request.user), case_id)
-    except ObjectDoesNotExist:
-        raise Http404 from None
+    return get_object_or_404(selectors.case_detail_queryset(request.user), pk=case_id)
 
 
 @never_cache

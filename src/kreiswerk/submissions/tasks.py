@@ -1,6 +1,6 @@
-"""Follow-up jobs of a submission: the stored receipt, the confirmation e-mail and the case.
+"""Follow-up jobs of a submission: the stored receipt (then the case) and the confirmation e-mail.
 
-The intake calls ``followup_enqueue(submission)`` inside its transaction; the
+The intake calls ``followup_enqueue(submission)`` inside its transaction; both
 jobs start once it has committed. Jobs take the submission id only: the job
 table is not encrypted, so no personal data goes into job arguments. Both jobs
 are idempotent, so a retry or a second enqueue does no harm.
@@ -47,19 +47,23 @@ def followup_enqueue(submission: Submission) -> None:
 
 @retrying_task()
 def submission_followup_start(*, submission_id: str) -> None:
-    """Enqueue the follow-up jobs, each with its own retries: receipt, confirmation, case."""
-    from kreiswerk.cases.tasks import submission_case_open  # cases build on submissions, not the reverse
-
+    """Enqueue both follow-up jobs, each with its own retries."""
     submission_receipt_create.enqueue(submission_id=submission_id)
     submission_confirmation_send.enqueue(submission_id=submission_id)
-    submission_case_open.enqueue(submission_id=submission_id)
 
 
 @retrying_task()
 def submission_receipt_create(*, submission_id: str) -> None:
-    """Render the receipt PDF and store it encrypted; nothing happens if it exists."""
+    """Render the receipt PDF and store it encrypted (nothing happens if it exists); then open the case.
+
+    The case takes the stored receipt as its first document, so it follows the receipt
+    instead of racing it to render the same PDF.
+    """
+    from kreiswerk.cases.tasks import submission_case_open  # cases build on submissions, not the reverse
+
     submission = Submission.objects.select_related("mandant", "unit", "version").get(pk=submission_id)
     receipt_ensure(submission=submission)
+    submission_case_open.enqueue(submission_id=submission_id)
 
 
 @retrying_task(max_attempts=8)

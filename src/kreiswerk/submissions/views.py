@@ -11,7 +11,6 @@ import logging
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -21,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from kreiswerk.accounts.decorators import staff_required
+from kreiswerk.accounts.forms import check_period, date_field
 from kreiswerk.assistants import fields
 from kreiswerk.assistants.definition import Element, localized
 from kreiswerk.crypto.envelope import DecryptionError
@@ -43,19 +43,9 @@ logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 25
 REFRESH_SECONDS = 3
-DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]
 
 
 # --- forms ------------------------------------------------------------------------------------
-
-
-# Submissions exist only in this range; far dates would overflow date arithmetic.
-PERIOD_VALIDATORS = [
-    MinValueValidator(datetime.date(2000, 1, 1), message=gettext_lazy("Bitte wählen Sie ein Datum ab dem Jahr 2000.")),
-    MaxValueValidator(
-        datetime.date(2999, 12, 31), message=gettext_lazy("Bitte wählen Sie ein Datum vor dem Jahr 3000.")
-    ),
-]
 
 
 class SubmissionFilterForm(forms.Form):
@@ -71,20 +61,8 @@ class SubmissionFilterForm(forms.Form):
         required=False,
         empty_label=gettext_lazy("Alle meine Einheiten"),
     )
-    date_from = forms.DateField(
-        label=gettext_lazy("Eingegangen ab"),
-        required=False,
-        validators=PERIOD_VALIDATORS,
-        input_formats=DATE_INPUT_FORMATS,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
-    date_to = forms.DateField(
-        label=gettext_lazy("Eingegangen bis"),
-        required=False,
-        validators=PERIOD_VALIDATORS,
-        input_formats=DATE_INPUT_FORMATS,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
+    date_from = date_field(gettext_lazy("Eingegangen ab"), required=False)
+    date_to = date_field(gettext_lazy("Eingegangen bis"), required=False)
     include_tests = forms.BooleanField(label=gettext_lazy("Testeingänge einbeziehen"), required=False)
 
     def __init__(self, *args, user, **kwargs):
@@ -105,9 +83,7 @@ class SubmissionFilterForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
-        if date_from and date_to and date_from > date_to:
-            self.add_error("date_to", _("Das Ende des Zeitraums darf nicht vor seinem Anfang liegen."))
+        check_period(self, "date_from", "date_to")
         return cleaned
 
     def filters(self) -> dict:
