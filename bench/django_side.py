@@ -9,6 +9,8 @@ verify-submit  rows written by the submit and baseline load (for run.py's checks
 render         N GETs of the 40-field step and of a trivial page, in process, interleaved
 export-data    N submissions of the 30-field assistant, bulk-inserted (payload encrypted)
 export-run     the product's XLSX export of those submissions (time, peak memory)
+cases-data     N cases in 50 units and the pages to measure (see bench/cases.py)
+cases-measure  the inbox and the case view against bare SQL, N times each (see bench/cases.py)
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from pathlib import Path
 
 import django
 
-from bench import common, definitions
+from bench import cases, common, definitions
 
 MB = 1024 * 1024
 
@@ -447,6 +449,8 @@ COMMANDS = {
     "render": render,
     "export-data": export_data,
     "export-run": export_run,
+    "cases-data": cases.cases_data,
+    "cases-measure": cases.cases_measure,
 }
 
 

@@ -1,14 +1,18 @@
-"""``make bench``: three figures of kreiswerk, each with a baseline measured in the same run.
+"""``make bench``: the figures of kreiswerk, each with a baseline measured in the same run.
 
 submit  the citizen submit path over HTTP (gunicorn, PostgreSQL), against a minimal insert view
 render  server time of a 40-field step page, against a trivial template page
 export  100,000 submissions to XLSX, against writing the same cells with XlsxWriter directly
+cases   1,000,000 cases in 50 units: server time of the inbox (first page; a filtered, sorted later
+        page) and of a case with 50 documents, against the same rows fetched by bare SQL
 
-Writes bench/results.json, updates the table in docs/benchmarks.md, prints a table,
-and exits 1 when a target is missed (2 when a phase failed). Every run uses a
-fresh PostgreSQL database and a fresh data directory and removes both afterwards.
+Writes bench/results.json (figures of phases not run keep their last result), updates the
+table in docs/benchmarks.md, prints a table, and exits 1 when a target is missed (2 when a
+phase failed). Every run uses a fresh PostgreSQL database and a fresh data directory and
+removes both afterwards.
 Knobs (environment): BENCH_DURATION, BENCH_CLIENTS, BENCH_DRAFTS, BENCH_RENDER_N,
-BENCH_EXPORT_N, BENCH_WORKER_CLASS, BENCH_PHASES (e.g. "submit,render"), BENCH_KEEP=1.
+BENCH_EXPORT_N, BENCH_CASES, BENCH_CASES_N, BENCH_WORKER_CLASS, BENCH_PHASES (e.g.
+"submit,render"), BENCH_KEEP=1.
 BENCH_PHASES=profile (with BENCH_KEEP=1) runs the two submit requests in process under
 cProfile and leaves profile-step.txt / profile-check.txt in the kept directory.
 """
@@ -40,15 +44,41 @@ CLIENTS = int(os.environ.get("BENCH_CLIENTS", 16))
 DRAFTS = int(os.environ.get("BENCH_DRAFTS", 10000))
 RENDER_N = int(os.environ.get("BENCH_RENDER_N", 2000))
 EXPORT_N = int(os.environ.get("BENCH_EXPORT_N", 100_000))
+CASES = int(os.environ.get("BENCH_CASES", 1_000_000))
+CASES_N = int(os.environ.get("BENCH_CASES_N", 300))
 WORKERS = 2
 WORKER_CLASS = os.environ.get("BENCH_WORKER_CLASS", "sync")
 THREADS = int(os.environ.get("BENCH_THREADS", 4))
-PHASES = [p for p in os.environ.get("BENCH_PHASES", "submit,render,export").split(",") if p]
+PHASES = [p for p in os.environ.get("BENCH_PHASES", "submit,render,export,cases").split(",") if p]
 
+# The figures each phase writes, in the order of the table.
+FIGURES = {
+    "submit": ["submit"],
+    "render": ["render"],
+    "export": ["export"],
+    "cases": ["inbox_first_page", "inbox_filtered", "case_open"],
+}
 TARGETS = {
     "submit": {"ratio_min": 0.35, "p95_ms_max": 250.0},
     "render": {"p95_ms_max": 30.0},
     "export": {"seconds_max": 60.0, "peak_mb_max": 300.0},
+    "inbox_first_page": {"p95_ms_max": 80.0},
+    "inbox_filtered": {"p95_ms_max": 80.0},
+    "case_open": {"p95_ms_max": 100.0},
+}
+CASE_FIGURES = {
+    "inbox_first_page": (
+        "team inbox of one unit, first page (25 cases, default order: deadline)",
+        "the page's rows (same columns, WHERE, ORDER BY, LIMIT) by one indexed SQL query over psycopg",
+    ),
+    "inbox_filtered": (
+        "inbox filtered by Vorgangsart, status and deadline window, sorted by receipt, pages 2–6 by cursor",
+        "the page's rows (same columns, WHERE, ORDER BY, LIMIT, keyset) by one indexed SQL query over psycopg",
+    ),
+    "case_open": (
+        "case view of a case with 50 documents, its timeline, deadlines, parties and the submission's answers",
+        "case row, documents with versions, events, deadlines and parties by five SQL queries over psycopg",
+    ),
 }
 RESULTS = ROOT / "bench" / "results.json"
 DOCS = ROOT / "docs" / "benchmarks.md"
@@ -71,6 +101,8 @@ class Run:
         self.data_dir = self.tmp / "data"
         self.log = self.tmp / "bench.log"
         self.env = common.bench_env(self.data_dir)
+        # With BENCH_KEEP=1 (or a failure) the kept database can only be read with the run's keys.
+        (self.tmp / "env.json").write_text(json.dumps(self.env))
         self.gunicorn: subprocess.Popen | None = None
         self.port = 0
 
@@ -158,10 +190,13 @@ class Run:
 
     def cleanup(self, keep: bool) -> None:
         self.stop_gunicorn()
-        try:
-            common.database_drop()
-        except Exception as exc:  # the report matters more than the cleanup
-            say(f"could not drop {common.DB_NAME}: {exc}")
+        if keep:
+            say(f"kept the database {common.DB_NAME}; the next run drops it")
+        else:
+            try:
+                common.database_drop()
+            except Exception as exc:  # the report matters more than the cleanup
+                say(f"could not drop {common.DB_NAME}: {exc}")
         if keep:
             say(f"kept {self.tmp} (logs: bench.log, gunicorn.log, access.log)")
         else:
@@ -305,6 +340,58 @@ class Run:
             "measured": {"insert": data, "export": run, "baseline": base},
         }
 
+    def cases(self) -> list[dict]:
+        say(f"cases: generating {CASES:,} cases in 50 units")
+        data = self.django("cases-data", CASES, timeout=3600)
+        say(f"  generated in {data['seconds']:.1f} s")
+        say(f"cases: {CASES_N} requests per figure, each interleaved with its bare SQL baseline")
+        result = self.django("cases-measure", CASES_N, timeout=3600)
+        entries = []
+        for name, (what, baseline_what) in CASE_FIGURES.items():
+            measured = result[name]
+            page, base = measured["page"], measured["baseline"]
+            target = TARGETS[name]
+            entries.append(
+                {
+                    "name": name,
+                    "value": round(page["p50_ms"], 2),
+                    "unit": "ms (p50 server time)",
+                    "p50_ms": round(page["p50_ms"], 2),
+                    "p95_ms": round(page["p95_ms"], 2),
+                    "what": what,
+                    "baseline": {
+                        "what": baseline_what,
+                        "value": round(base["p50_ms"], 2),
+                        "unit": "ms (p50)",
+                        "p95_ms": round(base["p95_ms"], 2),
+                    },
+                    "ratio": round(page["p95_ms"] / base["p95_ms"], 2),
+                    "ratio_p50": round(page["p50_ms"] / base["p50_ms"], 2),
+                    "ratio_means": "p95 of the page ÷ p95 of the bare SQL (lower is better)",
+                    "target": target,
+                    "ok": page["p95_ms"] <= target["p95_ms_max"],
+                    "setup": {"cases": data["cases_total"], "units": data["units"], "requests": CASES_N},
+                    "measured": measured,
+                    "data": data,
+                }
+            )
+            if "proposal_pass" in measured:
+                second = measured["proposal_pass"]
+                page, same, base = second["proposal"]["page"], second["product"]["page"], second["baseline"]
+                entries[-1]["proposal"] = {
+                    "what": "second pass: the product and the page with the change of bench/cases_proposal.py "
+                    "(not in src/), interleaved request by request",
+                    "p50_ms": round(page["p50_ms"], 2),
+                    "p95_ms": round(page["p95_ms"], 2),
+                    "product_p50_ms": round(same["p50_ms"], 2),
+                    "product_p95_ms": round(same["p95_ms"], 2),
+                    "baseline_p50_ms": round(base["p50_ms"], 2),
+                    "baseline_p95_ms": round(base["p95_ms"], 2),
+                    "ratio": round(page["p95_ms"] / base["p95_ms"], 2),
+                    "target_met": page["p95_ms"] <= target["p95_ms_max"],
+                }
+        return entries
+
 
 # --- reporting ---------------------------------------------------------------------------------
 
@@ -322,9 +409,10 @@ def table(entries: list[dict]) -> list[list[str]]:
             rows.append([entry["name"], "failed", "", "", "", "", "", _target_text(entry["name"]), "no"])
             continue
         base = entry["baseline"]
-        base_text = f"{_fmt(base['value'])} {base['unit'].split(' ')[0]}"
+        digits = 2 if entry["name"] in TARGETS and entry["name"] in FIGURES["cases"] else 1
+        base_text = f"{_fmt(base['value'], digits)} {base['unit'].split(' ')[0]}"
         if "p95_ms" in base and entry["name"] != "export":
-            base_text += f" (p95 {_fmt(base['p95_ms'])} ms)"
+            base_text += f" (p95 {_fmt(base['p95_ms'], digits)} ms)"
         rows.append(
             [
                 entry["name"],
@@ -345,32 +433,81 @@ def _target_text(name: str) -> str:
     t = TARGETS[name]
     if name == "submit":
         return f"ratio ≥ {t['ratio_min']}, p95 ≤ {t['p95_ms_max']:.0f} ms"
-    if name == "render":
+    if name == "render" or name in FIGURES["cases"]:
         return f"p95 ≤ {t['p95_ms_max']:.0f} ms"
     return f"≤ {t['seconds_max']:.0f} s, ≤ {t['peak_mb_max']:.0f} MB"
 
 
-def markdown(entries: list[dict], machine: dict, when: str) -> str:
+def _runs(entries: list[dict]) -> list[tuple[dict, list[str]]]:
+    """The runs the entries come from (a figure not run this time keeps its last run), newest first."""
+    runs: dict[tuple[str, str], tuple[dict, list[str]]] = {}
+    for entry in entries:
+        run = entry.get("run") or {}
+        key = (run.get("when", "?"), run.get("command", "?"))
+        runs.setdefault(key, (run, []))[1].append(entry["name"])
+    return sorted(runs.values(), key=lambda item: item[0].get("when", ""), reverse=True)
+
+
+def markdown(entries: list[dict]) -> str:
     rows = table(entries)
     lines = ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
     lines += ["| " + " | ".join(row) + " |" for row in rows[1:]]
+    notes = [""]
+    runs = _runs(entries)
+    for run, names in runs:
+        machine = run.get("machine") or {}
+        scope = "Latest run" if len(runs) == 1 else f"{', '.join(names)}: run"
+        notes.append(f"{scope}: {run.get('when', '?')}, reproduced with `{run.get('command', '?')}`.")
+        if machine:
+            notes.append(
+                f"Machine: {machine['nproc']} CPUs ({machine['cpu']}), {machine['memory']} RAM, "
+                f"Python {machine['python']}, PostgreSQL {machine['postgresql']}, {machine['os']}; "
+                f"load average before the run {machine['load_before']}."
+            )
     submit = next((e for e in entries if e["name"] == "submit" and "setup" in e), None)
-    notes = [
-        "",
-        f"Latest run: {when}, reproduced with `{command()}`.",
-        f"Machine: {machine['nproc']} CPUs ({machine['cpu']}), {machine['memory']} RAM, "
-        f"Python {machine['python']}, PostgreSQL {machine['postgresql']}, {machine['os']}; "
-        f"load average before the run {machine['load_before']}.",
-    ]
     if submit:
         notes.append(
             f"Submit: {submit['setup']['server']}, {submit['setup']['clients']} clients, "
             f"{submit['setup']['duration_s']:.0f} s per side."
         )
+    cases = next((e for e in entries if e["name"] in FIGURES["cases"] and "data" in e), None)
+    if cases:
+        data = cases["data"]
+        notes.append(
+            f"E-Akte: {data['cases_total']:,} cases in {data['units']} units, generated in "
+            f"{data['seconds']:.0f} s; {cases['setup']['requests']} requests per figure after a warm-up, "
+            "each followed by its bare SQL baseline."
+        )
+    proposals = [entry for entry in entries if "proposal" in entry]
+    if proposals:
+        figures = "; ".join(
+            f"{entry['name']} p50 {entry['proposal']['p50_ms']:.1f} / p95 {entry['proposal']['p95_ms']:.1f} ms"
+            f" (product in the same pass {entry['proposal']['product_p50_ms']:.1f} /"
+            f" {entry['proposal']['product_p95_ms']:.1f} ms; ratio to bare SQL {entry['proposal']['ratio']:.1f})"
+            for entry in proposals
+        )
+        notes.append(
+            "With the change proposed in `bench/cases_proposal.py` (a second pass, "
+            f"interleaved with the product): {figures}."
+        )
     for entry in entries:
         for problem in entry.get("problems", []) + ([entry["error"]] if "error" in entry else []):
             notes.append(f"Problem ({entry['name']}): {problem.splitlines()[0]}")
     return "\n".join(lines + notes)
+
+
+def merged(entries: list[dict]) -> list[dict]:
+    """This run's entries, and the last results of the figures it did not measure, in table order."""
+    previous = []
+    if RESULTS.exists():
+        try:
+            previous = json.loads(RESULTS.read_text())
+        except ValueError:
+            say(f"{RESULTS} is not JSON; only this run's figures are kept")
+    fresh = {entry["name"] for entry in entries}
+    combined = [entry for entry in previous if entry.get("name") not in fresh] + entries
+    order = [name for names in FIGURES.values() for name in names]
+    return sorted(combined, key=lambda entry: order.index(entry["name"]) if entry["name"] in order else len(order))
 
 
 def update_docs(text: str) -> None:
@@ -408,33 +545,34 @@ def main() -> int:
             say(f"profile (ms per request, unprofiled): {json.dumps(result)}")
             result = run.django("profile-render", int(os.environ.get("BENCH_PROFILE_N", 100)))
             say(f"profile render (unprofiled): step {result['step']}, baseline {result['baseline']}")
-        for phase in ("submit", "render", "export"):
+        for phase, names in FIGURES.items():
             if phase not in PHASES:
                 continue
             try:
-                entries.append(getattr(run, phase)())
+                result = getattr(run, phase)()
+                entries.extend(result if isinstance(result, list) else [result])
             except Exception as exc:
                 failed = True
                 say(f"{phase} failed: {exc}")
-                entries.append({"name": phase, "error": str(exc), "ok": False})
+                entries.extend({"name": name, "error": str(exc), "ok": False} for name in names)
     except Exception as exc:
         failed = True
         say(f"setup failed: {exc}")
     finally:
         run.cleanup(keep=failed or os.environ.get("BENCH_KEEP") == "1")
-    if entries or failed:
-        for entry in entries:
-            entry["run"] = {"when": when, "command": command(), "machine": machine}
-        RESULTS.write_text(json.dumps(entries, indent=2, ensure_ascii=False) + "\n")
+    for entry in entries:
+        entry["run"] = {"when": when, "command": command(), "machine": machine}
     if entries:
-        update_docs(markdown(entries, machine, when))
+        everything = merged(entries)
+        RESULTS.write_text(json.dumps(everything, indent=2, ensure_ascii=False) + "\n")
+        update_docs(markdown(everything))
         print()
-        print_table(entries)
+        print_table(everything)
         print(f"\nresults: {RESULTS.relative_to(ROOT)}, table: {DOCS.relative_to(ROOT)}")
     if failed:
         return 2
-    measured = [phase for phase in PHASES if phase != "profile"]
-    return 0 if all(entry["ok"] for entry in entries) and len(entries) == len(measured) else 1
+    expected = [name for phase in PHASES for name in FIGURES.get(phase, [])]
+    return 0 if all(entry["ok"] for entry in entries) and len(entries) == len(expected) else 1
 
 
 if __name__ == "__main__":

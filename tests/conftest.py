@@ -1,6 +1,8 @@
 """Shared fixtures: a county with units, staff with roles, and a logged-in staff client."""
 
 import os
+import shutil
+import subprocess
 
 import pytest
 from django.test import Client
@@ -156,3 +158,12 @@ def require_tool(available: bool, reason: str) -> None:
     if os.environ.get("CI", "").strip().lower() == "true":
         pytest.fail(f"{reason} (CI=true: not skipping)")
     pytest.skip(reason)
+
+
+def pdf_text(pdf: bytes, tmp_path) -> str:
+    """The text of a PDF, whitespace collapsed (poppler's pdftotext)."""
+    require_tool(shutil.which("pdftotext") is not None, "pdftotext not installed (Debian: poppler-utils)")
+    path = tmp_path / "document.pdf"
+    path.write_bytes(pdf)
+    result = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True)  # nosec B603 B607
+    return " ".join(result.stdout.decode().split())

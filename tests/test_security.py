@@ -9,6 +9,7 @@ that need it): the project's URLs plus views that fail on purpose.
 """
 
 import base64
+import datetime
 import json
 import os
 import re
@@ -26,14 +27,18 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import OperationalError, connection
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, path, reverse
+from django.utils import timezone
 
 import kreiswerk.urls
 from kreiswerk.assistants import definition as definition_module
 from kreiswerk.assistants.models import Assistant, AssistantVersion
 from kreiswerk.assistants.services import assistant_import
+from kreiswerk.cases.decisions import decision_draft
+from kreiswerk.cases.inquiries import inquiry_ask
 from kreiswerk.cases.services import case_open, case_open_for_submission, casetype_import, filing_position_ensure
 from kreiswerk.runner import services as runner_services
 from kreiswerk.runner.models import Draft
+from kreiswerk.submissions.links import status_path, status_token
 from kreiswerk.submissions.models import Attachment, Export, Submission
 from tests.cases.conftest import casetype_definition
 from tests.conftest import PASSWORD, login_verified, simple_definition
@@ -134,8 +139,18 @@ def world(mandant, unit, administrator, publish_assistant):
     filing_position_ensure(mandant=mandant, number="82.10", title="Gewerbeanzeigen")
     case_type = casetype_import(data=casetype_definition(), mandant=mandant, unit=unit, publish=True)
     case = case_open_for_submission(submission=submission) or case_open(version=case_type)
+    inquiry = inquiry_ask(
+        case=case,
+        question="Bitte Nachweis nachreichen.",
+        answer_by=timezone.localdate() + datetime.timedelta(days=14),
+        allows_upload=True,
+        suspends=True,
+        actor=administrator,
+    )
+    decision_draft(case=case, result="bewilligt", actor=administrator)
     return {
         "case": case,
+        "inquiry": inquiry,
         "client": client,
         "user": administrator,
         "published": published,
@@ -192,6 +207,25 @@ def concrete_urls(world) -> dict[str, str]:
             "cases:document", args=[world["case"].pk, world["case"].documents.first().versions.get().pk]
         ),
         "cases:action": reverse("cases:action", args=[world["case"].pk, "notiz"]),
+        "cases:decision": reverse("cases:decision", args=[world["case"].pk]),
+        # The Aussonderung: no review exists in this world (its case is open), so these find nothing.
+        "archive:reviews": reverse("archive:reviews"),
+        "archive:review": reverse("archive:review", args=[1]),
+        "archive:decide": reverse("archive:decide", args=[1]),
+        "archive:destroy": reverse("archive:destroy", args=[1]),
+        "archive:hand_over": reverse("archive:hand_over", args=[1]),
+        "archive:confirm": reverse("archive:confirm", args=[1]),
+        "archive:records": reverse("archive:records"),
+        "archive:record": reverse("archive:record", args=[1]),
+        "archive:akte_package": reverse("archive:akte_package", args=[world["case"].akte_id]),
+        "applicant:status": status_path(submission.pk),
+        "applicant:inquiry": reverse(
+            "applicant:inquiry", args=[submission.pk, status_token(submission.pk), world["inquiry"].pk]
+        ),
+        "applicant:document": reverse(
+            "applicant:document",
+            args=[submission.pk, status_token(submission.pk), world["case"].documents.first().pk],
+        ),
     }
 
 
@@ -229,6 +263,11 @@ STATE_CHANGING = [
     "assistants:window",
     "submissions:export_start",
     "cases:action",
+    "archive:decide",
+    "archive:destroy",
+    "archive:hand_over",
+    "archive:confirm",
+    "applicant:inquiry",
     "set_language",
 ]
 

@@ -79,6 +79,8 @@ KREISWERK_KEYS = [tuple(item.split(":", 1)) for item in _keys.split(",") if item
 
 ALLOWED_HOSTS = env_list("KREISWERK_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("KREISWERK_CSRF_TRUSTED_ORIGINS")
+# Reverse proxies / load balancers (addresses or networks) whose X-Forwarded-For is believed.
+KREISWERK_TRUSTED_PROXIES = env_list("KREISWERK_TRUSTED_PROXIES")
 KREISWERK_BASE_URL = os.environ.get("KREISWERK_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
@@ -100,6 +102,8 @@ INSTALLED_APPS = [
     "kreiswerk.submissions",
     "kreiswerk.runner",
     "kreiswerk.cases",
+    "kreiswerk.applicant",
+    "kreiswerk.archive",
     "kreiswerk.audit",
     "kreiswerk.operations",
 ]
@@ -234,6 +238,11 @@ FILE_UPLOAD_HANDLERS = [
 KREISWERK_CLAMD_URL = os.environ.get("KREISWERK_CLAMD_URL", "")
 KREISWERK_CLAMD_TIMEOUT = env_int("KREISWERK_CLAMD_TIMEOUT", 30)
 
+# Aussonderung: hand-over packages for the archive are written here (plaintext: keep it private).
+KREISWERK_ARCHIVE_OUTBOX = Path(os.environ.get("KREISWERK_ARCHIVE_OUTBOX", DATA_DIR / "aussonderung")).resolve()
+# The archive named as recipient in the hand-over manifest.
+KREISWERK_ARCHIVE_NAME = os.environ.get("KREISWERK_ARCHIVE_NAME", "Kreisarchiv")
+
 # Drafts: how long a saved application may be resumed.
 KREISWERK_DRAFT_DAYS = env_int("KREISWERK_DRAFT_DAYS", 30)
 
@@ -301,6 +310,7 @@ LOGGING = {
         "axes": {"level": "WARNING"},
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        "pikepdf": {"level": "WARNING"},
     },
 }
 CSRF_FAILURE_VIEW = "kreiswerk.views.csrf_failure"

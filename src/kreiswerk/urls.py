@@ -10,6 +10,8 @@ urlpatterns = [
     path("verwaltung/formulare/", include("kreiswerk.assistants.urls")),
     path("verwaltung/eingaenge/", include("kreiswerk.submissions.urls")),
     path("verwaltung/vorgaenge/", include("kreiswerk.cases.urls")),
+    path("verwaltung/aussonderung/", include("kreiswerk.archive.urls")),
+    path("mein-antrag/", include("kreiswerk.applicant.urls")),
     path("", include("kreiswerk.runner.urls")),
 ]
 

@@ -5,6 +5,7 @@ import types
 
 import pytest
 from django.conf import settings
+from django.contrib.sessions.backends.db import SessionStore
 from django.test import Client
 from django.urls import reverse
 from django_otp.oath import totp
@@ -522,3 +523,13 @@ def test_the_staff_header_offers_only_what_the_role_allows(caseworker, form_admi
     form_page = staff_client(form_admin).get(reverse("accounts:home")).content.decode()
     assert reverse("assistants:list") in form_page
     assert reverse("submissions:list") not in form_page
+
+
+def test_a_busy_staff_session_is_written_once_a_minute_not_on_every_request(staff_client, caseworker, monkeypatch):
+    client = _active_session(staff_client, caseworker)
+    saves = []
+    original = SessionStore.save
+    monkeypatch.setattr(SessionStore, "save", lambda self, *a, **kw: saves.append(1) or original(self, *a, **kw))
+    for _ in range(3):
+        assert client.get(HOME).status_code == 200
+    assert saves == []

@@ -12,7 +12,7 @@ from django.utils import timezone
 from kreiswerk.audit import chain
 from kreiswerk.audit.models import AuditEntry, AuditHead
 from kreiswerk.audit.selectors import audit_entries, audit_entries_for, audit_head
-from kreiswerk.audit.services import audit_record, audit_verify
+from kreiswerk.audit.services import audit_record, audit_verify, client_address
 from kreiswerk.tenancy.services import membership_grant
 
 pytestmark = pytest.mark.django_db
@@ -132,3 +132,20 @@ def test_recording_costs_one_locked_read_one_insert_one_update(caseworker, unit)
         audit_record(action="case.read", actor=caseworker, target=unit)
 
     assert [query["sql"].split()[0].upper() for query in captured.captured_queries] == ["SELECT", "INSERT", "UPDATE"]
+
+
+@pytest.mark.parametrize(
+    ("proxies", "remote", "forwarded", "recorded"),
+    [
+        ([], "203.0.113.7", "198.51.100.1", "203.0.113.7"),  # no trusted proxy: the header is ignored
+        (["10.0.0.0/8"], "10.0.0.5", "198.51.100.1", "198.51.100.1"),
+        (["10.0.0.0/8"], "10.0.0.5", "6.6.6.6, 198.51.100.1, 10.0.0.9", "198.51.100.1"),  # spoofed left part
+        (["10.0.0.0/8"], "203.0.113.7", "198.51.100.1", "203.0.113.7"),  # not from our proxy
+        (["10.0.0.0/8"], "10.0.0.5", "kaputt", "10.0.0.5"),
+        (["10.0.0.0/8", "2001:db8::/32"], "2001:db8::1", "2001:db8::2, 192.0.2.4", "192.0.2.4"),
+    ],
+)
+def test_the_client_address_is_taken_from_trusted_proxies_only(settings, rf, proxies, remote, forwarded, recorded):
+    settings.KREISWERK_TRUSTED_PROXIES = proxies
+    request = rf.get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
+    assert client_address(request) == recorded

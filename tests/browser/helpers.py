@@ -5,17 +5,25 @@ Enter, typing). JavaScript is only evaluated to *read* the page state (which ele
 focus, is a field shown) and to run axe-core.
 """
 
+import base64
+import datetime
 import json
 import re
 from pathlib import Path
 
 from axe_playwright_python.sync_playwright import Axe
+from django.conf import settings
+from django.test import Client
+from django_otp.oath import totp
+
+from kreiswerk.tenancy.management.commands.demo import PASSWORD
 
 MAX_TABS = 80
 AXE_OPTIONS = {
     "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
     "resultTypes": ["violations"],
 }
+START_PATH = "/antrag/musterkreis/gewerbeanmeldung/"
 REFERENCE = re.compile(r"[A-Z]+-\d{4}-\d{6}")
 
 _DESCRIBE_ACTIVE = """() => {
@@ -232,3 +240,68 @@ class Journey:
             report = "\n".join(self.violations)
             print(f"axe-core violations (wcag2a, wcag2aa, wcag21a, wcag21aa):\n{report}")
         assert not self.violations, "axe-core found violations:\n" + "\n".join(self.violations)
+
+
+def gewerbeanmeldung_at_check_page() -> tuple[str, str]:
+    """A Gewerbeanmeldung filled in up to the check page over HTTP; (check path, session id)."""
+    client = Client()
+    step_url = client.post(START_PATH)["Location"]
+    base = step_url.rsplit("/schritt/", 1)[0]
+    start = datetime.date.today() + datetime.timedelta(days=7)
+    steps = {
+        "person": {
+            "vorname": "Erika",
+            "nachname": "Mustermann",
+            "geburtsdatum__day": "14",
+            "geburtsdatum__month": "6",
+            "geburtsdatum__year": "1985",
+            "staatsangehoerigkeit": "deutsch",
+            "email": "erika.mustermann@example.org",
+        },
+        "betrieb": {
+            "rechtsform": "einzelunternehmen",
+            "taetigkeit": "Reparatur von Fahrrädern",
+            "bereiche": "handwerk",
+            "nebenerwerb": "nein",
+            "erlaubnispflichtig": "nein",
+        },
+        "anschrift": {
+            "betriebsanschrift__street": "Marktplatz",
+            "betriebsanschrift__house_number": "3",
+            "betriebsanschrift__postal_code": "89584",
+            "betriebsanschrift__city": "Ehingen",
+            "wohnung_gleich": "ja",
+        },
+        "beginn": {
+            "anlass": "neugruendung",
+            "beginn_datum__day": str(start.day),
+            "beginn_datum__month": str(start.month),
+            "beginn_datum__year": str(start.year),
+            "befristet": "nein",
+        },
+        "abschluss": {"erklaerung": "ja"},
+    }
+    for key, data in steps.items():
+        response = client.post(f"{base}/schritt/{key}/", {**data, "_action": "weiter"})
+        assert response.status_code == 302, f"step {key} was not accepted"
+    assert response["Location"] == f"{base}/pruefen/"
+    return f"{base}/pruefen/", client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+def _totp_code(secret: str) -> str:
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    return f"{totp(key):06d}"
+
+
+def staff_login(page, journey, base_url: str, username: str) -> None:
+    page.goto(f"{base_url}/verwaltung/anmelden/")
+    journey.arrived(f"{username}-anmelden")
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("main button[type=submit]").click()
+    journey.arrived(f"{username}-authenticator-einrichten")
+    secret = re.search(r"(?:[A-Z2-7]{4} ){3,}[A-Z2-7]{1,4}", page.inner_text("main")).group(0)
+    page.locator("input[name=token]").fill(_totp_code(secret.replace(" ", "")))
+    page.locator("main button[type=submit]").click()
+    assert page.url.rstrip("/").endswith("/verwaltung")
+    journey.arrived(f"{username}-start")

@@ -9,10 +9,10 @@ import datetime
 
 import pytest
 from django.conf import settings
-from django.test import Client
 
 from .helpers import (
     REFERENCE,
+    START_PATH,
     JavaScriptErrors,
     Journey,
     activate,
@@ -23,6 +23,7 @@ from .helpers import (
     continue_step,
     describe_active,
     focused_matches,
+    gewerbeanmeldung_at_check_page,
     is_shown,
     tab_to,
     type_address,
@@ -32,7 +33,6 @@ from .helpers import (
 
 pytestmark = pytest.mark.browser
 
-START_PATH = "/antrag/musterkreis/gewerbeanmeldung/"
 SEARCH_RESULT = f'main a[href="{START_PATH}"]'
 CHECK_SUBMIT = "form[data-submit-once] button[type='submit']"
 
@@ -283,55 +283,9 @@ def test_conditional_field_appears_without_page_load(demo, phone):
     errors.assert_none("the steps person and betrieb")
 
 
-def _draft_at_check_page() -> tuple[str, str]:
-    """A Gewerbeanmeldung filled in up to the check page over HTTP; (check path, session id)."""
-    client = Client()
-    step_url = client.post(START_PATH)["Location"]
-    base = step_url.rsplit("/schritt/", 1)[0]
-    start = datetime.date.today() + datetime.timedelta(days=7)
-    steps = {
-        "person": {
-            "vorname": "Erika",
-            "nachname": "Mustermann",
-            "geburtsdatum__day": "14",
-            "geburtsdatum__month": "6",
-            "geburtsdatum__year": "1985",
-            "staatsangehoerigkeit": "deutsch",
-            "email": "erika.mustermann@example.org",
-        },
-        "betrieb": {
-            "rechtsform": "einzelunternehmen",
-            "taetigkeit": "Reparatur von Fahrrädern",
-            "bereiche": "handwerk",
-            "nebenerwerb": "nein",
-            "erlaubnispflichtig": "nein",
-        },
-        "anschrift": {
-            "betriebsanschrift__street": "Marktplatz",
-            "betriebsanschrift__house_number": "3",
-            "betriebsanschrift__postal_code": "89584",
-            "betriebsanschrift__city": "Ehingen",
-            "wohnung_gleich": "ja",
-        },
-        "beginn": {
-            "anlass": "neugruendung",
-            "beginn_datum__day": str(start.day),
-            "beginn_datum__month": str(start.month),
-            "beginn_datum__year": str(start.year),
-            "befristet": "nein",
-        },
-        "abschluss": {"erklaerung": "ja"},
-    }
-    for key, data in steps.items():
-        response = client.post(f"{base}/schritt/{key}/", {**data, "_action": "weiter"})
-        assert response.status_code == 302, f"step {key} was not accepted"
-    assert response["Location"] == f"{base}/pruefen/"
-    return f"{base}/pruefen/", client.cookies[settings.SESSION_COOKIE_NAME].value
-
-
 def test_change_links_put_the_focus_on_the_field(demo, phone):
     """Each "Ändern" link on the check page leads to its step with the focus in that answer's field."""
-    check_path, session_id = _draft_at_check_page()
+    check_path, session_id = gewerbeanmeldung_at_check_page()
     phone.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session_id, "url": demo.url}])
     page = phone.new_page()
     errors = JavaScriptErrors(page)

@@ -3,46 +3,24 @@
 Every page is checked with axe-core (WCAG 2.1 A/AA) and kept as a screenshot.
 """
 
-import base64
-import re
 import uuid
 
 import pytest
-from django_otp.oath import totp
 
+from kreiswerk.archive.models import DisposalReview
 from kreiswerk.assistants.models import Assistant
 from kreiswerk.submissions.models import Submission
-from kreiswerk.tenancy.management.commands.demo import PASSWORD
 
-from .helpers import Journey
+from .helpers import Journey, staff_login
 
 pytestmark = pytest.mark.browser
-
-
-def _code(secret: str) -> str:
-    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
-    return f"{totp(key):06d}"
-
-
-def _login(page, journey, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/verwaltung/anmelden/")
-    journey.arrived(f"{username}-anmelden")
-    page.locator("#id_username").fill(username)
-    page.locator("#id_password").fill(PASSWORD)
-    page.locator("main button[type=submit]").click()
-    journey.arrived(f"{username}-authenticator-einrichten")
-    secret = re.search(r"(?:[A-Z2-7]{4} ){3,}[A-Z2-7]{1,4}", page.inner_text("main")).group(0)
-    page.locator("input[name=token]").fill(_code(secret.replace(" ", "")))
-    page.locator("main button[type=submit]").click()
-    assert page.url.rstrip("/").endswith("/verwaltung")
-    journey.arrived(f"{username}-start")
 
 
 def test_form_builders_pages_are_accessible(demo, browser, artifacts):
     context = browser.get().new_context(viewport={"width": 1280, "height": 900}, locale="de-DE")
     page = context.new_page()
     journey = Journey(page, artifacts("verwaltung-formulare"))
-    _login(page, journey, demo.url, "formulare")
+    staff_login(page, journey, demo.url, "formulare")
     page.goto(f"{demo.url}/verwaltung/formulare/")
     journey.arrived("formulare")
     assistant = Assistant.objects.get(slug="gewerbeanmeldung")
@@ -73,7 +51,7 @@ def test_caseworkers_pages_are_accessible(demo, browser, artifacts):
     context = browser.get().new_context(viewport={"width": 1280, "height": 900}, locale="de-DE")
     page = context.new_page()
     journey = Journey(page, artifacts("verwaltung-eingaenge"))
-    _login(page, journey, demo.url, "sachbearbeitung")
+    staff_login(page, journey, demo.url, "sachbearbeitung")
     page.goto(f"{demo.url}/verwaltung/eingaenge/")
     journey.arrived("eingaenge")
     assert "MK-2026-000042" in page.inner_text("main")
@@ -88,7 +66,7 @@ def test_the_e_akte_pages_are_accessible(demo, browser, artifacts):
     context = browser.get().new_context(viewport={"width": 1280, "height": 900}, locale="de-DE")
     page = context.new_page()
     journey = Journey(page, artifacts("verwaltung-vorgaenge"))
-    _login(page, journey, demo.url, "sachbearbeitung")
+    staff_login(page, journey, demo.url, "sachbearbeitung")
     page.goto(f"{demo.url}/verwaltung/vorgaenge/")
     journey.arrived("vorgaenge")
     page.locator("#id_art").select_option(label="Gewerbeanmeldung")
@@ -104,5 +82,24 @@ def test_the_e_akte_pages_are_accessible(demo, browser, artifacts):
     page.goto(f"{demo.url}/verwaltung/vorgaenge/?ansicht=meine")
     journey.arrived("meine-vorgaenge")
     assert reference in page.inner_text("main")
+    journey.assert_accessible()
+    context.close()
+
+
+def test_the_archive_pages_are_accessible(demo, browser, artifacts):
+    context = browser.get().new_context(viewport={"width": 1280, "height": 900}, locale="de-DE")
+    page = context.new_page()
+    journey = Journey(page, artifacts("verwaltung-aussonderung"))
+    staff_login(page, journey, demo.url, "archiv")
+    page.goto(f"{demo.url}/verwaltung/aussonderung/")
+    journey.arrived("aussonderung")
+    page.locator("main table tbody a").first.click()
+    journey.arrived("aussonderung-vorgang")
+    review = DisposalReview.objects.get(pk=int(page.url.rstrip("/").rsplit("/", 1)[1]))
+    page.locator("main form button[type=submit]").first.click()  # nothing chosen: the error
+    journey.arrived("aussonderung-entscheidung-fehler")
+    assert review.case.reference in page.inner_text("main")
+    page.goto(f"{demo.url}/verwaltung/aussonderung/loeschnachweise/")
+    journey.arrived("loeschnachweise")
     journey.assert_accessible()
     context.close()

@@ -7,6 +7,8 @@ import pytest
 from django.utils import timezone
 
 from kreiswerk.cases import services
+from kreiswerk.cases.models import Document
+from kreiswerk.crypto.files import store_encrypted
 from kreiswerk.submissions.models import Submission
 from tests.conftest import simple_definition
 
@@ -50,6 +52,15 @@ def casetype_definition(**overrides) -> dict:
                 "disposal": "destroy",
             },
         ],
+        "decision": {
+            "requires_cosign": True,
+            "subject": "Ihr Antrag: {{ ergebnis.titel }}",
+            "template": (
+                "Sehr geehrte Damen und Herren,\n\n"
+                "Ihr Antrag vom {{ vorgang.eingang }} über {{ antrag.anzahl }} Stück ist {{ ergebnis.titel }}.\n\n"
+                "{% if ergebnis.key == 'bewilligt' %}Wir wünschen Ihnen viel Erfolg.{% endif %}"
+            ),
+        },
     }
     definition.update(overrides)
     return definition
@@ -97,3 +108,17 @@ def open_case(assistant_version, case_type_version):
 
 def days_ago(days: int) -> datetime.datetime:
     return timezone.now() - datetime.timedelta(days=days)
+
+
+def internal_document(case, *, content: bytes = b"%PDF-1.7 Vermerk", user=None):
+    """An internal PDF note filed in ``case`` (a document nobody outside the office may fetch)."""
+    return services.document_add(
+        case=case,
+        kind=Document.Kind.INTERNAL,
+        direction=Document.Direction.INTERNAL,
+        title="Vermerk",
+        filename="vermerk.pdf",
+        content_type="application/pdf",
+        stored=store_encrypted([content], namespace="cases"),
+        user=user,
+    )

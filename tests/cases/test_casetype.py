@@ -1,6 +1,10 @@
 """Vorgangsart definitions and Aktenzeichen patterns: checked before use, problems in German."""
 
+import io
+
 import pytest
+import yaml
+from django.core.management import CommandError, call_command
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -78,3 +82,27 @@ def test_any_pattern_is_either_refused_or_formats_safely(pattern):
     else:
         reference = reference_format(pattern, prefix="MK", unit="gewerbe", filing="82.10", year=2026, number=7)
         assert "2026" in reference and "7" in reference
+
+
+def test_the_command_line_validates_imports_and_exports_a_vorgangsart(mandant, unit, assistant_version, tmp_path):
+    services.filing_position_ensure(mandant=mandant, number="82.10", title="Gewerbeanzeigen")
+    path = tmp_path / "vorgangsart.yaml"
+    path.write_text(yaml.safe_dump(casetype_definition(), allow_unicode=True), encoding="utf-8")
+    out = io.StringIO()
+    call_command("cases", "validate", str(path), stdout=out)
+    assert "Die Vorgangsart ist gültig: „Testvorgang“" in out.getvalue()
+    with pytest.raises(CommandError, match="--unit"):
+        call_command("cases", "import", str(path), stdout=io.StringIO())
+    call_command("cases", "import", str(path), "--unit", unit.code, stdout=io.StringIO())
+    call_command("cases", "import", str(path), "--publish", stdout=io.StringIO())
+    states = dict(CaseTypeVersion.objects.values_list("number", "state"))
+    assert states == {1: "draft", 2: "published"}
+
+    exported = tmp_path / "export.yaml"
+    call_command("cases", "export", "testvorgang", "-o", str(exported), stderr=io.StringIO())
+    assert yaml.safe_load(exported.read_text(encoding="utf-8")) == casetype_definition()
+
+    broken = tmp_path / "kaputt.yaml"
+    broken.write_text("format: kreiswerk-casetype/1\nkey: Falsch\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="ist ungültig"):
+        call_command("cases", "validate", str(broken))

@@ -11,4 +11,8 @@ def staff_navigation(request) -> dict:
     def allowed(role):
         return SimpleLazyObject(lambda: bool(user and user.is_authenticated and has_any_role(user, role)))
 
-    return {"nav_forms": allowed(Role.FORM_ADMIN), "nav_submissions": allowed(Role.CASEWORKER)}
+    return {
+        "nav_forms": allowed(Role.FORM_ADMIN),
+        "nav_submissions": allowed(Role.CASEWORKER),
+        "nav_archive": allowed(Role.ARCHIVE),
+    }

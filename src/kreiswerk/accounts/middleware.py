@@ -31,8 +31,10 @@ class SessionTimeoutMiddleware:
             too_old = now - started > settings.KREISWERK_SESSION_ABSOLUTE_HOURS * 3600
             if idle or too_old:
                 return self._expired(request)
-            session[SESSION_STARTED] = started
-            # Writing once a minute is enough and spares a session save per request.
+            if SESSION_STARTED not in session:
+                session[SESSION_STARTED] = started
+            # Writing once a minute is enough and spares a session save per request
+            # (any assignment marks the session modified, so only assign when needed).
             if now - last_seen >= 60 or SESSION_LAST_SEEN not in session:
                 session[SESSION_LAST_SEEN] = now
         return self.get_response(request)

@@ -142,6 +142,7 @@ def home(request):
     context = {
         "can_manage_forms": has_any_role(request.user, Role.FORM_ADMIN),
         "can_read_submissions": has_any_role(request.user, Role.CASEWORKER),
+        "can_archive": has_any_role(request.user, Role.ARCHIVE),
         "internal_assistants": list(assistants_open(audience="internal")),
     }
     return render(request, "accounts/home.html", context)

@@ -8,12 +8,15 @@ long transaction, since the lock is held until that transaction ends.
 
 from __future__ import annotations
 
+import functools
 import hmac
+import ipaddress
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -40,6 +43,35 @@ class AuditProblem:
         return self.message
 
 
+@functools.lru_cache(maxsize=8)
+def _networks(entries: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
+
+
+def _trusted(address: str) -> bool:
+    networks = _networks(tuple(settings.KREISWERK_TRUSTED_PROXIES))
+    return any(ipaddress.ip_address(address) in network for network in networks)
+
+
+def client_address(request: HttpRequest) -> str | None:
+    """Where the request came from: behind trusted proxies, the nearest address they did not add.
+
+    ``X-Forwarded-For`` is read from the right, past our own proxies only; anything a
+    client wrote further left is not believed.
+    """
+    address = chain.normalise_ip(request.META.get("REMOTE_ADDR"))
+    if address is None or not _trusted(address):
+        return address
+    for entry in reversed(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")):
+        forwarded = chain.normalise_ip(entry)
+        if forwarded is None:
+            break
+        address = forwarded
+        if not _trusted(forwarded):
+            break
+    return address
+
+
 def audit_record(
     *,
     action: str,
@@ -59,7 +91,7 @@ def audit_record(
     if request is not None:
         if actor is None:
             actor = getattr(request, "user", None)
-        ip = chain.normalise_ip(request.META.get("REMOTE_ADDR"))
+        ip = client_address(request)
         user_agent = request.META.get("HTTP_USER_AGENT", "")
     if actor is not None and not actor.is_authenticated:
         actor = None

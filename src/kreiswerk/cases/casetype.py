@@ -11,11 +11,14 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from django.template import Engine, TemplateSyntaxError
 from django.utils.translation import gettext as _
 
 from .deadlines import Duration
 
 FORMAT = "kreiswerk-casetype/1"
+# Bescheid templates: Django's default tags and filters, no loaders, plain text out.
+DECISION_TEMPLATES = Engine(autoescape=False, libraries={})
 KEY = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 DISPOSALS = ("archive", "destroy", "offer")
 RETENTION_STARTS = ("closure", "end_of_year")
@@ -249,11 +252,17 @@ def _decision(reader: _Reader, data: dict) -> Decision | None:
     if "decision" not in data:
         return None
     raw = reader.mapping(data["decision"], "decision")
-    return Decision(
+    decision = Decision(
         requires_cosign=bool(raw.get("requires_cosign", False)),
         subject=reader.text(raw, "subject", "decision"),
         template=reader.text(raw, "template", "decision", max_length=20000),
     )
+    for name in ("subject", "template"):
+        try:
+            DECISION_TEMPLATES.from_string(getattr(decision, name))
+        except TemplateSyntaxError as error:
+            reader.problem(f"decision.{name}", _("Die Vorlage ist fehlerhaft: %(error)s") % {"error": error})
+    return decision
 
 
 def casetype_build(data: Any) -> CaseTypeDefinition:

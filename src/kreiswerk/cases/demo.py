@@ -12,12 +12,13 @@ import random
 from importlib import resources
 
 import yaml
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from kreiswerk.tenancy.models import Mandant, OrganisationalUnit, Role
 from kreiswerk.tenancy.permissions import users_with_role
 
-from . import services
+from . import decisions, inquiries, services
 from .models import Case, CaseType, CaseTypeVersion, Party
 
 # (Mandant slug, number, title): a small excerpt of a Boorberg-style Aktenplan.
@@ -109,7 +110,40 @@ def demo_cases_generate(*, seed: int = 2026) -> int:
                 if colleagues:
                     services.case_assign(case=case, assignee=rng.choice(colleagues), actor=None)
             total += 1
+        if key == "gewerbeanmeldung":
+            _correspondence(version.case_type)
     return total
+
+
+QUESTIONS = (
+    "Bitte reichen Sie eine Kopie Ihrer Erlaubnis nach § 34c der Gewerbeordnung nach.",
+    "Bitte teilen Sie uns den genauen Beginn Ihrer Tätigkeit mit.",
+    "Bitte laden Sie einen aktuellen Auszug aus dem Handelsregister hoch.",
+    "Ist die Betriebsstätte auch Ihre Wohnanschrift? Bitte bestätigen Sie die Anschrift.",
+)
+
+
+def _correspondence(case_type: CaseType) -> None:
+    """Rückfragen and Bescheide waiting for Mitzeichnung, so those pages have something to show."""
+    author = get_user_model().objects.filter(username="sachbearbeitung").first()
+    if author is None:
+        return
+    open_cases = Case.objects.filter(case_type=case_type, is_open=True).order_by("received_at")
+    today = timezone.localdate()
+    for index, case in enumerate(open_cases.filter(status="in_pruefung")[: len(QUESTIONS)]):
+        inquiry = inquiries.inquiry_ask(
+            case=case,
+            question=QUESTIONS[index],
+            answer_by=today + datetime.timedelta(days=14),
+            allows_upload=True,
+            suspends=True,
+            actor=author,
+        )
+        if index == 0:
+            inquiries.inquiry_answer(inquiry=inquiry, text="Die Erlaubnis schicke ich Ihnen per Post.", files=[])
+    for case in open_cases.filter(status="entscheidung")[:2]:
+        decision = decisions.decision_draft(case=case, result="bewilligt", actor=author)
+        decisions.decision_submit(decision=decision, actor=author)
 
 
 def _advance(case: Case, definition, rng: random.Random) -> Case:

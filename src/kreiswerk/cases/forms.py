@@ -133,3 +133,49 @@ class ExtendForm(KernForm):
 
 class CloseForm(KernForm):
     result = forms.CharField(max_length=63)
+
+
+class InquiryForm(KernForm):
+    question = forms.CharField(
+        label=_("Ihre Rückfrage an die antragstellende Person"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Die antragstellende Person liest diesen Text auf der Seite „Mein Antrag“."),
+    )
+    answer_by = date_field(_("Antwort erbeten bis"))
+    allows_upload = forms.BooleanField(label=_("Dokumente können hochgeladen werden"), required=False, initial=True)
+    suspends = forms.BooleanField(label=_("Bearbeitungsfrist bis zur Antwort hemmen"), required=False, initial=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("allows_upload", "suspends"):
+            self.fields[name].widget.attrs["class"] = "kern-form-check__input"
+
+
+class DecisionDraftForm(KernForm):
+    result = forms.CharField(max_length=63)
+
+
+class DecisionEditForm(KernForm):
+    result = forms.ChoiceField(label=_("Ergebnis"))
+    subject = forms.CharField(label=_("Betreff"), max_length=200)
+    body = forms.CharField(
+        label=_("Text des Bescheids"),
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 18, "class": "kern-form-input__input kw-textarea-tall"}),
+    )
+
+    def __init__(self, *args, definition, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["result"].choices = [(result.key, result.title) for result in definition.results]
+        self.fields["result"].widget.attrs["class"] = "kern-form-input__select"
+
+
+class DecisionReturnForm(KernForm):
+    reason = forms.CharField(label=_("Was ist zu ändern?"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class TargetForm(KernForm):
+    """Which Rückfrage or Bescheid a button means."""
+
+    target = forms.UUIDField()

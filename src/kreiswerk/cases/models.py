@@ -197,7 +197,14 @@ class Case(models.Model):
             models.Index(fields=["unit", "is_open", "due_sort", "id"], name="case_inbox_due_idx"),
             models.Index(fields=["unit", "is_open", "received_at", "id"], name="case_inbox_received_idx"),
             models.Index(fields=["assignee", "is_open", "due_sort", "id"], name="case_personal_due_idx"),
-            models.Index(fields=["unit", "case_type", "is_open", "status"], name="case_inbox_type_idx"),
+            # A filtered inbox (Vorgangsart, status) read in either sort order, one page and stop.
+            models.Index(
+                fields=["unit", "case_type", "is_open", "status", "received_at", "id"],
+                name="case_inbox_type_received_idx",
+            ),
+            models.Index(
+                fields=["unit", "case_type", "is_open", "status", "due_sort", "id"], name="case_inbox_type_due_idx"
+            ),
             models.Index(fields=["retention_until"], name="case_retention_idx"),
         ]
 
@@ -288,6 +295,8 @@ class Document(models.Model):
     direction = models.CharField(_("Richtung"), max_length=10, choices=Direction.choices)
     title = EncryptedTextField(_("Titel"))
     visible_to_applicant = models.BooleanField(_("für Antragsteller sichtbar"), default=False)
+    # A Nachreichung: the Rückfrage it answers.
+    inquiry = models.ForeignKey("Inquiry", null=True, blank=True, on_delete=models.SET_NULL, related_name="documents")
     created_at = models.DateTimeField(_("angelegt am"), auto_now_add=True)
 
     class Meta:
@@ -351,6 +360,9 @@ class Event(models.Model):
         DEADLINE = "deadline", _("Frist")
         CLOSED = "closed", _("Vorgang abgeschlossen")
         COMPLETE = "complete", _("Unterlagen vollständig")
+        INQUIRY = "inquiry", _("Rückfrage")
+        DECISION = "decision", _("Bescheid")
+        APPLICANT_READ = "applicant_read", _("Abruf durch Antragsteller/in")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -470,3 +482,89 @@ class DeadlineExtension(models.Model):
 
     def __str__(self) -> str:
         return self.duration
+
+
+class Inquiry(models.Model):
+    """A Rückfrage: the caseworker asks the applicant, who answers through the status link."""
+
+    class State(models.TextChoices):
+        OPEN = "offen", _("offen")
+        ANSWERED = "beantwortet", _("beantwortet")
+        WITHDRAWN = "zurueckgezogen", _("zurückgezogen")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="inquiries")
+    question = EncryptedTextField(_("Frage"))
+    allows_upload = models.BooleanField(_("Dokumente können hochgeladen werden"), default=True)
+    answer_by = models.DateField(_("Antwort erbeten bis"))
+    # Whether the processing deadline stood still while this Rückfrage was open.
+    suspends = models.BooleanField(_("hemmt die Bearbeitungsfrist"), default=True)
+    state = models.CharField(_("Stand"), max_length=15, choices=State.choices, default=State.OPEN)
+    asked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    asked_at = models.DateTimeField(_("gestellt am"), auto_now_add=True)
+    answer = EncryptedTextField(_("Antwort"), null=True, blank=True)
+    answered_at = models.DateTimeField(_("beantwortet am"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Rückfrage")
+        verbose_name_plural = _("Rückfragen")
+        ordering = ["case", "asked_at", "id"]
+        indexes = [models.Index(fields=["case", "state"], name="inquiry_case_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.asked_at:%Y-%m-%d}"
+
+
+class Decision(models.Model):
+    """A Bescheid: drafted from the Vorgangsart's template, co-signed where required, then made available.
+
+    Delivered by provision for retrieval (§ 41 Abs. 2a VwVfG): it counts as announced
+    the day after the applicant first retrieves it; unretrieved after ten days the
+    provision ends and it has to be provided again or sent another way.
+    """
+
+    class State(models.TextChoices):
+        DRAFT = "entwurf", _("Entwurf")
+        COSIGN = "mitzeichnung", _("zur Mitzeichnung")
+        APPROVED = "freigegeben", _("freigegeben")
+        DELIVERED = "bereitgestellt", _("bereitgestellt")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="decisions")
+    result = models.CharField(_("Ergebnis"), max_length=63)
+    subject = EncryptedTextField(_("Betreff"))
+    body = EncryptedTextField(_("Text"))
+    state = models.CharField(_("Stand"), max_length=15, choices=State.choices, default=State.DRAFT)
+    # The rendered PDF/A; each edit adds a version, the co-signer approves the latest one.
+    document = models.OneToOneField(Document, null=True, blank=True, on_delete=models.CASCADE, related_name="decision")
+    drafted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    drafted_at = models.DateTimeField(_("entworfen am"), auto_now_add=True)
+    cosigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    cosigned_at = models.DateTimeField(_("mitgezeichnet am"), null=True, blank=True)
+    cosigned_sha256 = models.CharField(max_length=64, blank=True)
+    delivered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    delivered_at = models.DateTimeField(_("bereitgestellt am"), null=True, blank=True)
+    retrieved_at = models.DateTimeField(_("abgerufen am"), null=True, blank=True)
+    announced_on = models.DateField(_("bekanntgegeben am"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Bescheid")
+        verbose_name_plural = _("Bescheide")
+        ordering = ["case", "drafted_at", "id"]
+        constraints = [
+            # One Bescheid in the making at a time; delivered ones stay beside it.
+            models.UniqueConstraint(
+                fields=["case"], condition=~models.Q(state="bereitgestellt"), name="one_decision_in_progress"
+            )
+        ]
+        # The co-signers' list on the inbox: few rows in that state at any time.
+        indexes = [
+            models.Index(fields=["drafted_at"], condition=models.Q(state="mitzeichnung"), name="decision_cosign_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.get_state_display()}"

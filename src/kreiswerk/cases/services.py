@@ -55,11 +55,11 @@ class CaseActionRefused(Exception):
     """An action the case's state or the user's role does not allow; the message is for the user."""
 
 
-def _local_date(moment: datetime.datetime) -> datetime.date:
+def local_date(moment: datetime.datetime) -> datetime.date:
     return timezone.localtime(moment).date()
 
 
-def _event(case: Case, kind: str, actor=None, /, **data) -> Event:
+def event_add(case: Case, kind: str, actor=None, /, **data) -> Event:
     return Event.objects.create(case=case, kind=kind, actor=actor, data=data)
 
 
@@ -194,11 +194,11 @@ def case_open(
         Deadline.objects.create(
             case=case,
             kind=Deadline.Kind.PROCESSING,
-            start=_local_date(received_at),
+            start=local_date(received_at),
             duration=definition.processing_deadline.iso(),
         )
     deadlines_refresh(case=case)
-    _event(case, Event.Kind.OPENED, actor, status=case.status, submission=str(submission.pk) if submission else "")
+    event_add(case, Event.Kind.OPENED, actor, status=case.status, submission=str(submission.pk) if submission else "")
     audit_record(action="case.open", target=case, actor=actor)
     return case
 
@@ -369,12 +369,18 @@ def document_add(
     stored: StoredFile,
     user=None,
     visible_to_applicant: bool = False,
+    inquiry=None,
 ) -> Document:
     document = Document.objects.create(
-        case=case, kind=kind, direction=direction, title=title, visible_to_applicant=visible_to_applicant
+        case=case,
+        kind=kind,
+        direction=direction,
+        title=title,
+        visible_to_applicant=visible_to_applicant,
+        inquiry=inquiry,
     )
     document_version_add(document=document, filename=filename, content_type=content_type, stored=stored, user=user)
-    _event(case, Event.Kind.DOCUMENT, user, document=str(document.pk), kind=kind)
+    event_add(case, Event.Kind.DOCUMENT, user, document=str(document.pk), kind=kind)
     audit_record(action="document.add", target=case, actor=user, details={"document": str(document.pk)})
     return document
 
@@ -400,14 +406,14 @@ def document_version_add(
 # --- caseworker actions -----------------------------------------------------------------------
 
 
-def _locked(case: Case) -> Case:
+def case_for_update(case: Case) -> Case:
     locked = Case.objects.select_for_update().select_related("version").get(pk=case.pk)
     if not locked.is_open:
         raise CaseActionRefused(_("Der Vorgang ist abgeschlossen und kann nicht mehr geändert werden."))
     return locked
 
 
-def _require_caseworker(user, case: Case) -> None:
+def caseworker_required(user, case: Case) -> None:
     if not has_role(user, Role.CASEWORKER, case.unit):
         raise CaseActionRefused(_("Diese Person ist in der zuständigen Einheit nicht für Sachbearbeitung eingetragen."))
 
@@ -415,14 +421,14 @@ def _require_caseworker(user, case: Case) -> None:
 @transaction.atomic
 def case_assign(*, case: Case, assignee, actor) -> Case:
     """Give the case to ``assignee`` (claiming when it is the actor; a hand-over otherwise)."""
-    case = _locked(case)
-    _require_caseworker(assignee, case)
+    case = case_for_update(case)
+    caseworker_required(assignee, case)
     if case.assignee_id == assignee.pk:
         return case
     previous = case.assignee_id
     case.assignee = assignee
     case.save(update_fields=["assignee"])
-    _event(case, Event.Kind.ASSIGNED, actor, assignee=assignee.pk, previous=previous)
+    event_add(case, Event.Kind.ASSIGNED, actor, assignee=assignee.pk, previous=previous)
     audit_record(action="case.assign", target=case, actor=actor, details={"assignee": assignee.pk})
     return case
 
@@ -430,13 +436,13 @@ def case_assign(*, case: Case, assignee, actor) -> Case:
 @transaction.atomic
 def case_release(*, case: Case, actor) -> Case:
     """Put the case back into the team inbox."""
-    case = _locked(case)
+    case = case_for_update(case)
     if case.assignee_id is None:
         return case
     previous = case.assignee_id
     case.assignee = None
     case.save(update_fields=["assignee"])
-    _event(case, Event.Kind.RELEASED, actor, previous=previous)
+    event_add(case, Event.Kind.RELEASED, actor, previous=previous)
     audit_record(action="case.release", target=case, actor=actor)
     return case
 
@@ -451,7 +457,7 @@ def open_checklist_items(case: Case) -> list[casetype_module.ChecklistItem]:
 
 @transaction.atomic
 def checklist_check(*, case: Case, item: str, actor) -> Case:
-    case = _locked(case)
+    case = case_for_update(case)
     status = case.status_definition
     if status is None or item not in {entry.key for entry in status.checklist}:
         raise CaseActionRefused(_("Diesen Prüfschritt gibt es im aktuellen Status nicht."))
@@ -459,14 +465,14 @@ def checklist_check(*, case: Case, item: str, actor) -> Case:
         case=case, status=case.status, item=item, defaults={"done_by": actor}
     )
     if created:
-        _event(case, Event.Kind.CHECKLIST, actor, status=case.status, item=item)
+        event_add(case, Event.Kind.CHECKLIST, actor, status=case.status, item=item)
         audit_record(action="case.checklist", target=case, actor=actor, details={"item": item})
     return case
 
 
 @transaction.atomic
 def case_status_change(*, case: Case, status: str, actor) -> Case:
-    case = _locked(case)
+    case = case_for_update(case)
     definition = case.definition
     if status not in definition.transitions.get(case.status, ()):
         raise CaseActionRefused(_("Dieser Statuswechsel ist für die Vorgangsart nicht vorgesehen."))
@@ -476,7 +482,7 @@ def case_status_change(*, case: Case, status: str, actor) -> Case:
     case.status = status
     case.status_changed_at = timezone.now()
     case.save(update_fields=["status", "status_changed_at"])
-    _event(case, Event.Kind.STATUS, actor, status=status, previous=previous)
+    event_add(case, Event.Kind.STATUS, actor, status=status, previous=previous)
     audit_record(action="case.status", target=case, actor=actor, details={"status": status, "previous": previous})
     return case
 
@@ -486,9 +492,9 @@ def note_add(*, case: Case, author, text: str) -> Note:
     if not text:
         raise CaseActionRefused(_("Bitte geben Sie einen Text für die Notiz ein."))
     with transaction.atomic():
-        case = _locked(case)
+        case = case_for_update(case)
         note = Note.objects.create(case=case, author=author, text=text)
-        _event(case, Event.Kind.NOTE, author, note=note.pk)
+        event_add(case, Event.Kind.NOTE, author, note=note.pk)
         audit_record(action="case.note", target=case, actor=author, details={"note": note.pk})
     return note
 
@@ -498,7 +504,7 @@ def reminder_set(*, case: Case, owner, due_on: datetime.date, reason: str) -> Re
         raise CaseActionRefused(_("Eine Wiedervorlage muss heute oder später liegen."))
     with transaction.atomic():
         reminder = Reminder.objects.create(case=case, owner=owner, due_on=due_on, reason=reason.strip())
-        _event(case, Event.Kind.REMINDER, owner, due_on=due_on.isoformat(), reminder=reminder.pk)
+        event_add(case, Event.Kind.REMINDER, owner, due_on=due_on.isoformat(), reminder=reminder.pk)
         audit_record(action="case.reminder", target=case, actor=owner, details={"reminder": reminder.pk})
     return reminder
 
@@ -554,17 +560,17 @@ def deadlines_refresh(*, case: Case) -> Case:
 @transaction.atomic
 def documents_complete(*, case: Case, on: datetime.date, actor) -> Case:
     """Record that the documents are complete; with § 42a the fiction period starts the day after."""
-    case = _locked(case)
+    case = case_for_update(case)
     if case.documents_complete_on:
         raise CaseActionRefused(_("Die Vollständigkeit wurde bereits festgestellt."))
-    if on > timezone.localdate() or on < _local_date(case.received_at):
+    if on > timezone.localdate() or on < local_date(case.received_at):
         raise CaseActionRefused(_("Das Datum muss zwischen Eingang und heute liegen."))
     case.documents_complete_on = on
     case.save(update_fields=["documents_complete_on"])
     if case.definition.approval_fiction:
         Deadline.objects.create(case=case, kind=Deadline.Kind.FICTION, start=on, duration=GENEHMIGUNGSFIKTION.iso())
     deadlines_refresh(case=case)
-    _event(case, Event.Kind.COMPLETE, actor, on=on.isoformat())
+    event_add(case, Event.Kind.COMPLETE, actor, on=on.isoformat())
     audit_record(action="case.documents_complete", target=case, actor=actor)
     return case
 
@@ -575,31 +581,31 @@ def deadlines_suspend(*, case: Case, start: datetime.date, reason: str, actor=No
 
     The § 42a fiction is not suspended: it only starts once the documents are complete.
     """
-    case = _locked(case)
+    case = case_for_update(case)
     for deadline in case.deadlines.filter(met_at=None, kind=Deadline.Kind.PROCESSING):
         if not deadline.suspensions.filter(end=None).exists():
             DeadlineSuspension.objects.create(deadline=deadline, start=start, reason=reason, created_by=actor)
     deadlines_refresh(case=case)
-    _event(case, Event.Kind.DEADLINE, actor, action="suspended", start=start.isoformat())
+    event_add(case, Event.Kind.DEADLINE, actor, action="suspended", start=start.isoformat())
     audit_record(action="case.deadlines_suspend", target=case, actor=actor)
     return case
 
 
 @transaction.atomic
 def deadlines_resume(*, case: Case, end: datetime.date, actor=None) -> Case:
-    case = _locked(case)
+    case = case_for_update(case)
     for suspension in DeadlineSuspension.objects.filter(deadline__case=case, end=None):
         suspension.end = max(end, suspension.start)
         suspension.save(update_fields=["end"])
     deadlines_refresh(case=case)
-    _event(case, Event.Kind.DEADLINE, actor, action="resumed", end=end.isoformat())
+    event_add(case, Event.Kind.DEADLINE, actor, action="resumed", end=end.isoformat())
     audit_record(action="case.deadlines_resume", target=case, actor=actor)
     return case
 
 
 @transaction.atomic
 def deadline_extend(*, case: Case, kind: str, duration: Duration, reason: str, actor) -> Deadline:
-    case = _locked(case)
+    case = case_for_update(case)
     deadline = case.deadlines.filter(kind=kind).first()
     if deadline is None:
         raise CaseActionRefused(_("Diese Frist gibt es in diesem Vorgang nicht."))
@@ -613,7 +619,7 @@ def deadline_extend(*, case: Case, kind: str, duration: Duration, reason: str, a
         deadline=deadline, duration=duration.iso(), reason=reason.strip(), created_by=actor
     )
     deadlines_refresh(case=case)
-    _event(case, Event.Kind.DEADLINE, actor, action="extended", kind=kind, duration=duration.iso())
+    event_add(case, Event.Kind.DEADLINE, actor, action="extended", kind=kind, duration=duration.iso())
     audit_record(action="case.deadline_extend", target=case, actor=actor, details={"kind": kind})
     deadline.refresh_from_db()
     return deadline
@@ -630,7 +636,7 @@ def retention_until(*, closed_on: datetime.date, result: casetype_module.Result)
 
 @transaction.atomic
 def case_close(*, case: Case, result: str, actor) -> Case:
-    case = _locked(case)
+    case = case_for_update(case)
     definition = case.definition
     outcome = definition.result(result)
     if outcome is None:
@@ -643,7 +649,7 @@ def case_close(*, case: Case, result: str, actor) -> Case:
     case.is_open = False
     case.result = outcome.key
     case.closed_at = now
-    case.retention_until = retention_until(closed_on=_local_date(now), result=outcome)
+    case.retention_until = retention_until(closed_on=local_date(now), result=outcome)
     case.disposal = outcome.disposal
     case.due_on = None
     case.due_sort = datetime.date.max
@@ -651,6 +657,6 @@ def case_close(*, case: Case, result: str, actor) -> Case:
     case.deadlines.filter(met_at=None).update(met_at=now)
     if not case.akte.cases.filter(is_open=True).exists():
         Akte.objects.filter(pk=case.akte_id).update(closed_at=now)
-    _event(case, Event.Kind.CLOSED, actor, result=outcome.key)
+    event_add(case, Event.Kind.CLOSED, actor, result=outcome.key)
     audit_record(action="case.close", target=case, actor=actor, details={"result": outcome.key})
     return case

@@ -6,14 +6,17 @@ changes only by POST, each through one service; a refused action comes back
 as a German message on the case page.
 """
 
+import datetime
 import logging
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -23,12 +26,13 @@ from kreiswerk.audit.services import audit_record
 from kreiswerk.crypto.envelope import DecryptionError
 from kreiswerk.crypto.files import open_decrypted
 from kreiswerk.submissions.export import CONTENT_TYPES, ascii_filename
+from kreiswerk.submissions.links import status_url
 from kreiswerk.tenancy.models import Role
 
-from . import forms, selectors, services
+from . import decisions, forms, inquiries, selectors, services
 from .deadlines import traffic_light
 from .export import MAX_ROWS, TooManyCases, case_list_xlsx
-from .models import Case, DocumentVersion, Event, Reminder
+from .models import Case, Decision, Document, DocumentVersion, Event, Reminder
 
 logger = logging.getLogger(__name__)
 
@@ -51,23 +55,42 @@ def inbox(request):
     rows = []
     if page is not None:
         audit_record(action="case.list", request=request, details={"cases": [str(case.pk) for case in page.cases]})
-        today = timezone.localdate()
-        for case in page.cases:
-            applicant = case.applicants[0] if case.applicants else None
-            status = case.status_definition
-            rows.append(
-                {
-                    "case": case,
-                    "applicant": applicant.name if applicant else "",
-                    "status": status.title if status else case.status,
-                    "light": traffic_light(due=case.due_on, today=today) if case.is_open and case.due_on else "",
-                }
-            )
+        rows = _inbox_rows(page.cases)
     return render(
         request,
         "cases/inbox.html",
-        {"form": form, "rows": rows, "next_cursor": page.next_cursor if page else None, "searched": bool(request.GET)},
+        {
+            "form": form,
+            "rows": rows,
+            "next_cursor": page.next_cursor if page else None,
+            "searched": bool(request.GET),
+            "awaiting_cosign": list(selectors.decisions_awaiting_cosign(request.user)[:20]),
+        },
     )
+
+
+def _inbox_rows(cases: list[Case]) -> list[dict]:
+    """The list's cells as text: one URL pattern reversed, dates by strftime, not per-row template work."""
+    marker = "00000000-0000-0000-0000-000000000000"
+    pattern = reverse("cases:detail", kwargs={"case_id": marker})
+    today = timezone.localdate()
+    rows = []
+    for case in cases:
+        applicant = case.applicants[0] if case.applicants else None
+        status = case.status_definition
+        rows.append(
+            {
+                "case": case,
+                "url": pattern.replace(marker, str(case.pk)),
+                "applicant": applicant.name if applicant else "",
+                "status": status.title if status else case.status,
+                "received": timezone.localtime(case.received_at).strftime("%d.%m.%Y"),
+                "due": case.due_on.strftime("%d.%m.%Y") if case.due_on else "",
+                "light": traffic_light(due=case.due_on, today=today) if case.is_open and case.due_on else "",
+                "assignee": _person(case.assignee),
+            }
+        )
+    return rows
 
 
 @require_GET
@@ -117,7 +140,29 @@ def _person(user) -> str:
     return (user.get_full_name() or user.username) if user else ""
 
 
-def _event_text(event: Event, definition, names: dict) -> str:
+# Timeline texts of events that carry an action; other kinds show their label.
+ACTION_TEXTS = {
+    (Event.Kind.INQUIRY, "asked"): gettext_lazy("Rückfrage gestellt"),
+    (Event.Kind.INQUIRY, "answered"): gettext_lazy("Rückfrage beantwortet"),
+    (Event.Kind.INQUIRY, "withdrawn"): gettext_lazy("Rückfrage zurückgezogen"),
+    (Event.Kind.DECISION, "drafted"): gettext_lazy("Bescheid entworfen"),
+    (Event.Kind.DECISION, "edited"): gettext_lazy("Bescheid überarbeitet"),
+    (Event.Kind.DECISION, "submitted"): gettext_lazy("Bescheid zur Mitzeichnung vorgelegt"),
+    (Event.Kind.DECISION, "cosigned"): gettext_lazy("Bescheid mitgezeichnet"),
+    (Event.Kind.DECISION, "returned"): gettext_lazy("Bescheid zur Überarbeitung zurückgegeben"),
+    (Event.Kind.DECISION, "delivered"): gettext_lazy("Bescheid zum Abruf bereitgestellt"),
+    (Event.Kind.DECISION, "redelivered"): gettext_lazy("Bescheid erneut bereitgestellt"),
+    (Event.Kind.DECISION, "retrieved"): gettext_lazy("Bescheid von der antragstellenden Person abgerufen"),
+    (Event.Kind.DEADLINE, "suspended"): gettext_lazy("Fristen gehemmt"),
+    (Event.Kind.DEADLINE, "resumed"): gettext_lazy("Fristen laufen wieder"),
+    (Event.Kind.DEADLINE, "extended"): gettext_lazy("Frist verlängert"),
+    (Event.Kind.DEADLINE, None): gettext_lazy("Frist geändert"),
+    (Event.Kind.REMINDER, None): gettext_lazy("Wiedervorlage eingetragen"),
+}
+
+
+def _event_text(event: Event, definition, names: dict, texts: dict) -> str:
+    """What happened, in German; ``texts`` caches the fixed texts for one page."""
     data = event.data or {}
     kind = event.kind
     if kind == Event.Kind.STATUS:
@@ -132,25 +177,52 @@ def _event_text(event: Event, definition, names: dict) -> str:
     if kind == Event.Kind.CLOSED:
         result = definition.result(data.get("result", ""))
         return _("Vorgang abgeschlossen: %(result)s") % {"result": result.title if result else data.get("result")}
-    if kind == Event.Kind.REMINDER:
-        return _("Wiedervorlage eingetragen")
-    if kind == Event.Kind.DEADLINE:
-        return {
-            "suspended": _("Fristen gehemmt"),
-            "resumed": _("Fristen laufen wieder"),
-            "extended": _("Frist verlängert"),
-        }.get(data.get("action"), _("Frist geändert"))
-    return event.get_kind_display()
+    key = (kind, data.get("action"))
+    if key not in texts:
+        text = ACTION_TEXTS.get(key) or ACTION_TEXTS.get((kind, None)) or Event.Kind(kind).label
+        texts[key] = str(text)
+    return texts[key]
+
+
+def _moment(value) -> str:
+    # Long lists format many dates: strftime is much cheaper than the date filter per row.
+    return timezone.localtime(value).strftime("%d.%m.%Y %H:%M")
 
 
 def _timeline(case: Case, definition) -> list[dict]:
     events = list(case.events.select_related("actor").order_by("-at", "-id")[:200])
     assignee_ids = {event.data.get("assignee") for event in events if event.kind == Event.Kind.ASSIGNED}
     names = {user.pk: _person(user) for user in get_user_model().objects.filter(pk__in=assignee_ids - {None})}
+    texts: dict = {}
     return [
-        {"at": event.at, "text": _event_text(event, definition, names), "actor": _person(event.actor)}
+        {"at": _moment(event.at), "text": _event_text(event, definition, names, texts), "actor": _person(event.actor)}
         for event in events
     ]
+
+
+def _document_rows(case: Case) -> list[dict]:
+    """Every version of every document, ready to show: one URL pattern reversed, not one per row."""
+    marker = "00000000-0000-0000-0000-000000000000"
+    pattern = reverse("cases:document", kwargs={"case_id": case.pk, "version_id": marker})
+    kinds = dict(Document.Kind.choices)
+    versions = DocumentVersion.objects.filter(document__case=case).select_related("document")
+    rows = []
+    for version in versions.order_by("document__created_at", "document_id", "number"):
+        url = pattern.replace(marker, str(version.pk))
+        rows.append(
+            {
+                "title": version.document.title,
+                "kind": kinds.get(version.document.kind, version.document.kind),
+                "number": version.number,
+                "created": _moment(version.created_at),
+                "filename": version.filename,
+                "size": version.size,
+                "sha256": version.sha256,
+                "url": url,
+                "preview_url": f"{url}?ansicht=1" if version.content_type in PREVIEW_TYPES else "",
+            }
+        )
+    return rows
 
 
 def _answers(case: Case) -> list[dict]:
@@ -171,9 +243,12 @@ def case_detail(request, case_id):
     audit_record(action="case.read", target=case, request=request)
     definition = case.definition
     today = timezone.localdate()
-    documents = list(case.documents.prefetch_related("versions"))
     checked = set(case.checks.filter(status=case.status).values_list("item", flat=True))
     status = case.status_definition
+    decision_rows = [
+        {"decision": item, "provision_ends_on": decisions.provision_ends_on(item)}
+        for item in case.decisions.select_related("drafted_by", "cosigned_by")
+    ]
     return render(
         request,
         "cases/detail.html",
@@ -185,7 +260,7 @@ def case_detail(request, case_id):
             "next_statuses": definition.next_statuses(case.status) if case.is_open else [],
             "can_close": case.is_open and status is not None and status.final,
             "parties": list(case.parties.all()),
-            "documents": [{"document": doc, "versions": list(doc.versions.all())} for doc in documents],
+            "documents": _document_rows(case),
             "timeline": _timeline(case, definition),
             "notes": list(case.notes.select_related("author").order_by("-created_at")),
             "reminders": list(case.reminders.filter(done_at=None).select_related("owner")),
@@ -196,8 +271,12 @@ def case_detail(request, case_id):
             "reminder_form": forms.ReminderForm(),
             "complete_form": forms.CompleteForm(initial={"on": today}),
             "extend_form": forms.ExtendForm(),
+            "inquiries": list(case.inquiries.select_related("asked_by").prefetch_related("documents")),
+            "inquiry_form": forms.InquiryForm(initial={"answer_by": today + datetime.timedelta(days=14)}),
+            "decisions": decision_rows,
+            "decision_in_progress": any(row["decision"].state != Decision.State.DELIVERED for row in decision_rows),
+            "status_link": status_url(case.submission_id) if case.submission_id else "",
             "title": localized(definition.title),
-            "preview_types": PREVIEW_TYPES,
         },
     )
 
@@ -293,6 +372,90 @@ def _close(request, case):
     return _("Der Vorgang ist abgeschlossen.")
 
 
+def _inquiry(request, case):
+    form = forms.InquiryForm(request.POST)
+    if not form.is_valid():
+        raise services.CaseActionRefused(_("Bitte formulieren Sie die Rückfrage und geben Sie ein gültiges Datum an."))
+    data = form.cleaned_data
+    inquiries.inquiry_ask(
+        case=case,
+        question=data["question"],
+        answer_by=data["answer_by"],
+        allows_upload=data["allows_upload"],
+        suspends=data["suspends"],
+        actor=request.user,
+    )
+    return _("Die Rückfrage ist gestellt. Die antragstellende Person wird benachrichtigt.")
+
+
+def _inquiry_withdraw(request, case):
+    form = forms.TargetForm(request.POST)
+    inquiry = case.inquiries.filter(pk=form.cleaned_data["target"]).first() if form.is_valid() else None
+    if inquiry is None:
+        raise services.CaseActionRefused(_("Diese Rückfrage gibt es nicht."))
+    inquiries.inquiry_withdraw(inquiry=inquiry, actor=request.user)
+    return _("Die Rückfrage ist zurückgezogen.")
+
+
+def _current_decision(case) -> Decision:
+    decision = case.decisions.exclude(state=Decision.State.DELIVERED).select_related("document").first()
+    if decision is None:
+        raise services.CaseActionRefused(_("Es gibt keinen Bescheid in Arbeit."))
+    return decision
+
+
+def _decision_draft(request, case):
+    form = forms.DecisionDraftForm(request.POST)
+    if not form.is_valid():
+        raise services.CaseActionRefused(_("Bitte wählen Sie ein Ergebnis."))
+    decisions.decision_draft(case=case, result=form.cleaned_data["result"], actor=request.user)
+    return _("Der Entwurf des Bescheids ist angelegt.")
+
+
+def _decision_edit(request, case):
+    decision = _current_decision(case)
+    form = forms.DecisionEditForm(request.POST, definition=case.definition)
+    if not form.is_valid():
+        raise services.CaseActionRefused(_("Bitte füllen Sie Ergebnis, Betreff und Text des Bescheids aus."))
+    data = form.cleaned_data
+    decisions.decision_edit(
+        decision=decision, result=data["result"], subject=data["subject"], body=data["body"], actor=request.user
+    )
+    return _("Der Bescheid ist gespeichert und neu erstellt.")
+
+
+def _decision_submit(request, case):
+    decisions.decision_submit(decision=_current_decision(case), actor=request.user)
+    return _("Der Bescheid liegt zur Mitzeichnung vor.")
+
+
+def _decision_cosign(request, case):
+    decisions.decision_cosign(decision=_current_decision(case), actor=request.user)
+    return _("Sie haben den Bescheid mitgezeichnet.")
+
+
+def _decision_return(request, case):
+    form = forms.DecisionReturnForm(request.POST)
+    if not form.is_valid():
+        raise services.CaseActionRefused(_("Bitte schreiben Sie, was am Bescheid zu ändern ist."))
+    decisions.decision_return(decision=_current_decision(case), reason=form.cleaned_data["reason"], actor=request.user)
+    return _("Der Bescheid ist zur Überarbeitung zurückgegeben.")
+
+
+def _decision_deliver(request, case):
+    decisions.decision_deliver(decision=_current_decision(case), actor=request.user)
+    return _("Der Bescheid steht für die antragstellende Person zum Abruf bereit; sie wird per E-Mail benachrichtigt.")
+
+
+def _decision_redeliver(request, case):
+    form = forms.TargetForm(request.POST)
+    decision = case.decisions.filter(pk=form.cleaned_data["target"]).first() if form.is_valid() else None
+    if decision is None:
+        raise services.CaseActionRefused(_("Diesen Bescheid gibt es nicht."))
+    decisions.decision_redeliver(decision=decision, actor=request.user)
+    return _("Der Bescheid steht erneut zum Abruf bereit.")
+
+
 ACTIONS = {
     "uebernehmen": _claim,
     "zuweisen": _assign,
@@ -305,7 +468,18 @@ ACTIONS = {
     "vollstaendig": _complete,
     "frist-verlaengern": _extend,
     "abschliessen": _close,
+    "rueckfrage": _inquiry,
+    "rueckfrage-zurueckziehen": _inquiry_withdraw,
+    "bescheid-entwerfen": _decision_draft,
+    "bescheid-speichern": _decision_edit,
+    "bescheid-vorlegen": _decision_submit,
+    "bescheid-mitzeichnen": _decision_cosign,
+    "bescheid-zurueckgeben": _decision_return,
+    "bescheid-bereitstellen": _decision_deliver,
+    "bescheid-erneut-bereitstellen": _decision_redeliver,
 }
+# After these, the caseworker stays on the Bescheid page.
+DECISION_PAGE_ACTIONS = {"bescheid-entwerfen", "bescheid-speichern", "bescheid-zurueckgeben"}
 
 
 @require_POST
@@ -319,7 +493,40 @@ def case_action(request, case_id, action: str):
         messages.success(request, handler(request, case))
     except services.CaseActionRefused as refusal:
         messages.error(request, str(refusal))
+    if action in DECISION_PAGE_ACTIONS and case.decisions.exclude(state=Decision.State.DELIVERED).exists():
+        return redirect("cases:decision", case_id=case.pk)
     return redirect("cases:detail", case_id=case.pk)
+
+
+@never_cache
+@require_GET
+@staff_required(role=Role.CASEWORKER)
+def decision_page(request, case_id):
+    """Draft, edit, co-sign and deliver the Bescheid in the making, with its PDF beside it."""
+    case = _visible_case(request, case_id)
+    decision = case.decisions.exclude(state=Decision.State.DELIVERED).select_related("document", "drafted_by").first()
+    if decision is None:
+        return redirect("cases:detail", case_id=case.pk)
+    audit_record(action="decision.read", target=case, request=request, details={"decision": str(decision.pk)})
+    versions = list(decision.document.versions.order_by("-number")) if decision.document else []
+    settings = case.definition.decision
+    return render(
+        request,
+        "cases/decision.html",
+        {
+            "case": case,
+            "decision": decision,
+            "versions": versions,
+            "requires_cosign": bool(settings and settings.requires_cosign),
+            "is_author": decision.drafted_by_id == request.user.pk,
+            "form": forms.DecisionEditForm(
+                initial={"result": decision.result, "subject": decision.subject, "body": decision.body},
+                definition=case.definition,
+            ),
+            "return_form": forms.DecisionReturnForm(),
+            "title": localized(case.definition.title),
+        },
+    )
 
 
 # --- documents --------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from kreiswerk.assistants.definition import localized
 from kreiswerk.assistants.models import Assistant, AssistantVersion
 from kreiswerk.assistants.selectors import assistants_open, published_version
 from kreiswerk.submissions.filecheck import FileRejected
+from kreiswerk.submissions.links import status_path
 from kreiswerk.submissions.models import Attachment, Submission
 from kreiswerk.submissions.receipt import receipt_pdf_bytes
 from kreiswerk.submissions.services import (
@@ -599,6 +600,7 @@ def receipt(request, submission_id):
         "title": localized(definition.title),
         "email": submission.answers.get(email_field) if email_field else "",
         "attachments": list(submission.attachments.all()),
+        "status_path": status_path(submission.pk),
     }
     return render(request, "runner/receipt.html", context)
 

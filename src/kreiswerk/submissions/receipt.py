@@ -32,7 +32,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from weasyprint import HTML
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from kreiswerk.assistants import evaluation, fields
@@ -40,6 +41,7 @@ from kreiswerk.assistants.definition import Definition, Element, localized
 from kreiswerk.crypto import files as encrypted_files
 from kreiswerk.tenancy.models import OrganisationalUnit
 
+from .links import status_url
 from .models import Submission
 
 logger = logging.getLogger(__name__)
@@ -70,13 +72,29 @@ _FIRA_SANS = (
 
 def receipt_pdf_render(*, submission: Submission) -> bytes:
     """Render the receipt of ``submission`` as PDF/A-2a bytes (nothing is stored)."""
-    fonts = _bundled_fonts()
     with translation.override(RECEIPT_LANGUAGE):
-        context = receipt_context(submission)
-        context["font_faces"] = [{"weight": weight, "url": url} for url, (weight, _path) in fonts.items()]
-        html = render_to_string("submissions/receipt_pdf.html", context)
-    document = HTML(string=html, url_fetcher=_BundledFontFetcher(fonts))
-    return document.write_pdf(pdf_variant=PDF_VARIANT, pdf_tags=True)
+        return pdfa_render(template="submissions/receipt_pdf.html", context=receipt_context(submission))
+
+
+def pdfa_render(*, template: str, context: dict) -> bytes:
+    """Render ``template`` to tagged PDF/A-2a; call it with the document's language active."""
+    return pdfa_from_html(render_to_string(template, context))
+
+
+def pdfa_from_html(html: str, *, resources: dict[str, bytes] | None = None) -> bytes:
+    """Tagged PDF/A-2a from ``html`` in KERN's Fira Sans (where installed; else DejaVu Sans).
+
+    The document may load only the bundled fonts and the given ``resources`` (URL → bytes).
+    """
+    fonts = _bundled_fonts()
+    faces = "".join(
+        f'@font-face {{ font-family: "Fira Sans"; src: url("{url}"); font-weight: {weight}; font-style: normal; }}'
+        for url, (weight, _path) in fonts.items()
+    )
+    font_config = FontConfiguration()
+    document = HTML(string=html, url_fetcher=_ClosedFetcher(fonts, resources or {}))
+    stylesheets = [CSS(string=faces, font_config=font_config, url_fetcher=_ClosedFetcher(fonts, {}))] if faces else []
+    return document.write_pdf(stylesheets=stylesheets, font_config=font_config, pdf_variant=PDF_VARIANT, pdf_tags=True)
 
 
 def _bundled_fonts() -> dict[str, tuple[int, Path]]:
@@ -91,20 +109,23 @@ def _bundled_fonts() -> dict[str, tuple[int, Path]]:
     return found
 
 
-class _BundledFontFetcher(URLFetcher):
-    """Loads only the font files named above: the receipt must never fetch anything else.
+class _ClosedFetcher(URLFetcher):
+    """Loads only the font files and resources it was given: our PDFs never fetch anything else.
 
-    Answers are escaped by the template, so they cannot add URLs; this is the second line.
+    Answers are escaped by the templates, so they cannot add URLs; this is the second line.
     """
 
-    def __init__(self, fonts: dict[str, tuple[int, Path]]):
+    def __init__(self, fonts: dict[str, tuple[int, Path]], resources: dict[str, bytes]):
         super().__init__(allowed_protocols=("file",), allow_redirects=False)
         self._fonts = fonts
+        self._resources = resources
 
     def fetch(self, url, headers=None):
+        if url in self._resources:
+            return URLFetcherResponse(url, self._resources[url])
         entry = self._fonts.get(url)
         if entry is None:
-            raise ValueError("The receipt loads no external resources.")
+            raise ValueError("A PDF of ours loads no external resources.")
         return URLFetcherResponse(url, entry[1].read_bytes())
 
 
@@ -155,6 +176,7 @@ def receipt_context(submission: Submission) -> dict[str, Any]:
             for attachment in attachments
         ],
         "is_test": submission.is_test,
+        "status_link": status_url(submission.pk),
     }
 
 

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from kreiswerk.assistants import evaluation
 from kreiswerk.assistants.definition import Definition
-from kreiswerk.crypto.files import delete_stored, store_encrypted
+from kreiswerk.crypto.files import StoredFile, delete_stored, store_encrypted
 
 from . import filecheck, scanning
 from .models import Attachment, ReferenceCounter, Submission
@@ -28,9 +28,10 @@ class SubmitRefused(Exception):
         self.errors = errors or []
 
 
-def attachment_store(*, draft, field_key: str, uploaded, allowed_types: list[str]) -> Attachment:
+def upload_store(*, uploaded, allowed_types: list[str], namespace: str) -> tuple[str, str, StoredFile]:
     """Check an uploaded temporary file by content, scan it, then keep it encrypted.
 
+    Returns the sanitised file name, the detected MIME type and the stored file.
     Raises ``filecheck.FileRejected`` (German message) for a wrong type, a
     virus, or a scanner that cannot be reached (fail closed).
     """
@@ -39,13 +40,19 @@ def attachment_store(*, draft, field_key: str, uploaded, allowed_types: list[str
     checked = filecheck.check_file(path, original_name=name, allowed=allowed_types)
     scanning.scan_file(path)
     with open(path, "rb") as source:
-        stored = store_encrypted(iter(lambda: source.read(64 * 1024), b""), namespace="attachments")
+        stored = store_encrypted(iter(lambda: source.read(64 * 1024), b""), namespace=namespace)
+    return name, checked.mime, stored
+
+
+def attachment_store(*, draft, field_key: str, uploaded, allowed_types: list[str]) -> Attachment:
+    """A citizen's upload as an attachment of the draft (see ``upload_store``)."""
+    name, mime, stored = upload_store(uploaded=uploaded, allowed_types=allowed_types, namespace="attachments")
     try:
         return Attachment.objects.create(
             draft=draft,
             field_key=field_key,
             filename=name,
-            content_type=checked.mime,
+            content_type=mime,
             size=stored.size,
             sha256=stored.sha256,
             path=stored.path,

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from kreiswerk.assistants.definition import localized
 from kreiswerk.jobs import enqueue_on_commit, retrying_task
 
+from .links import status_url
 from .models import Submission
 from .receipt import TIME_ZONE, receipt_ensure
 
@@ -126,6 +127,7 @@ def confirmation_message(submission: Submission, address: str) -> EmailMultiAlte
             "mandant_name": submission.mandant.name,
             "unit_name": submission.unit.name,
             "base_url": settings.KREISWERK_BASE_URL,
+            "status_link": status_url(submission.pk),
             "is_test": submission.is_test,
         }
         subject = _("Eingangsbestätigung: %(title)s (Aktenzeichen %(reference)s)") % {

@@ -67,6 +67,8 @@ class Role(models.TextChoices):
     FORM_ADMIN = "formularverwaltung", _("Formularverwaltung")
     CASEWORKER = "sachbearbeitung", _("Sachbearbeitung")
     ADMIN = "administration", _("Administration")
+    # Records management: retention run-out, the archive's decision, destruction and hand-over.
+    ARCHIVE = "aktenverwaltung", _("Aktenverwaltung/Archiv")
 
 
 class Membership(models.Model):

@@ -1,11 +1,29 @@
 """The one permission check: a role held in a unit reaches down the unit's subtree.
 
-Administration in a unit includes every other role there.
+Administration in a unit includes every other role there. A user's memberships are
+read once per user object (that is, once per request) and kept on it; granting a
+role through ``tenancy.services`` clears that copy.
 """
 
 from django.db.models import Q, QuerySet
 
 from .models import Membership, OrganisationalUnit, Role
+
+MEMBERSHIPS_ATTRIBUTE = "_kreiswerk_memberships"
+
+
+def _memberships(user) -> list[tuple[str, str, int]]:
+    """``(role, unit path, Mandant id)`` of every membership of ``user``, read once per user object."""
+    cached = getattr(user, MEMBERSHIPS_ATTRIBUTE, None)
+    if cached is None:
+        cached = list(Membership.objects.filter(user=user).values_list("role", "unit__path", "unit__mandant_id"))
+        setattr(user, MEMBERSHIPS_ATTRIBUTE, cached)
+    return cached
+
+
+def memberships_forget(user) -> None:
+    """Drop the kept copy after the user's roles changed."""
+    user.__dict__.pop(MEMBERSHIPS_ATTRIBUTE, None)
 
 
 def units_for(user, role: str) -> QuerySet[OrganisationalUnit]:
@@ -13,7 +31,7 @@ def units_for(user, role: str) -> QuerySet[OrganisationalUnit]:
     if not user.is_authenticated:
         return OrganisationalUnit.objects.none()
     roles = {role, Role.ADMIN}
-    paths = list(Membership.objects.filter(user=user, role__in=roles).values_list("unit__path", flat=True))
+    paths = [path for held, path, _mandant in _memberships(user) if held in roles]
     if not paths:
         return OrganisationalUnit.objects.none()
     condition = Q()
@@ -25,18 +43,16 @@ def units_for(user, role: str) -> QuerySet[OrganisationalUnit]:
 def has_role(user, role: str, unit: OrganisationalUnit) -> bool:
     if not user.is_authenticated:
         return False
-    return Membership.objects.filter(
-        user=user,
-        role__in={role, Role.ADMIN},
-        unit__mandant_id=unit.mandant_id,
-        unit__path__in=_ancestor_paths(unit.path),
-    ).exists()
+    roles, ancestors = {role, Role.ADMIN}, set(_ancestor_paths(unit.path))
+    return any(
+        held in roles and mandant == unit.mandant_id and path in ancestors for held, path, mandant in _memberships(user)
+    )
 
 
 def has_any_role(user, role: str) -> bool:
     if not user.is_authenticated:
         return False
-    return Membership.objects.filter(user=user, role__in={role, Role.ADMIN}).exists()
+    return any(held in {role, Role.ADMIN} for held, _path, _mandant in _memberships(user))
 
 
 def users_with_role(role: str, unit: OrganisationalUnit):

@@ -2,6 +2,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from .models import Mandant, Membership, OrganisationalUnit, Role
+from .permissions import memberships_forget
 
 
 def mandant_create(
@@ -31,6 +32,7 @@ def unit_create(
 
 def membership_grant(*, user, unit: OrganisationalUnit, role: str) -> Membership:
     membership, _ = Membership.objects.get_or_create(user=user, unit=unit, role=Role(role))
+    memberships_forget(user)
     return membership
 
 

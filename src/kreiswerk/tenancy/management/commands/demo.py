@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from kreiswerk.archive.demo import demo_expired_cases_generate
 from kreiswerk.assistants import definition as definition_module
 from kreiswerk.assistants.models import Assistant, AssistantVersion
 from kreiswerk.assistants.services import assistant_import, version_publish
@@ -165,6 +166,15 @@ STAFF = (
         ],
     ),
     (
+        "archiv",
+        "Anke",
+        "Archiv",
+        [
+            (COUNTY, None, Role.ARCHIVE),
+            ("musterstadt", None, Role.ARCHIVE),
+        ],
+    ),
+    (
         "administration",
         "Adrian",
         "Administrator",
@@ -198,6 +208,7 @@ class Command(BaseCommand):
             with transaction.atomic():
                 self.counts["vorgangsarten"] = len(demo_casetypes_load())
                 self.counts["vorgaenge"] = demo_cases_generate()
+                self.counts["abgelaufen"], self.counts["aussonderung"] = demo_expired_cases_generate()
         except casetype_module.DefinitionError as exc:
             raise CommandError("Eine Demo-Vorgangsart ist ungültig:\n  - " + "\n  - ".join(exc.problems)) from exc
         self.summary(published)
@@ -271,7 +282,9 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Demo-Daten angelegt: {c['mandanten']} Mandanten, {c['einheiten']} Organisationseinheiten, "
                 f"{c['konten']} Konten, {c['rollen']} Rollen, {c['versionen']} Assistenten-Versionen, "
-                f"{c['vorgangsarten']} Vorgangsarten, {c['vorgaenge']} Vorgänge."
+                f"{c['vorgangsarten']} Vorgangsarten, {c['vorgaenge']} Vorgänge, "
+                f"{c['abgelaufen']} alte Vorgänge mit abgelaufener Aufbewahrungsfrist "
+                f"({c['aussonderung']} zur Aussonderung aufgelistet)."
             )
         else:
             self.stdout.write("Demo-Daten sind bereits vollständig vorhanden; nichts geändert.")
@@ -285,7 +298,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 "Anmeldung für Beschäftigte unter /verwaltung/anmelden/ mit den Benutzernamen "
-                f"„formulare“, „sachbearbeitung“, „leitung“ oder „administration“ und dem Passwort {PASSWORD}. "
+                "„formulare“, „sachbearbeitung“, „leitung“, „archiv“ oder „administration“ "
+                f"und dem Passwort {PASSWORD}. "
                 "Beim ersten Anmelden richten Sie eine Authenticator-App ein (zweiter Faktor)."
             )
         )

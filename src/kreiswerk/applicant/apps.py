@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ApplicantConfig(AppConfig):
+    name = "kreiswerk.applicant"
+    verbose_name = "Mein Antrag"
