@@ -50,6 +50,9 @@ RENDER_TARGETS = [
 CASES_TARGETS = [
     ("kreiswerk.cases.selectors", "inbox_page", "selectors.inbox_page (list query + applicants)"),
     ("kreiswerk.cases.forms", "InboxForm.__init__", "InboxForm (unit and Vorgangsart choices)"),
+    ("kreiswerk.cases.views", "_inbox_rows", "_inbox_rows (rows as HTML)"),
+    ("kreiswerk.cases.forms", "assignees", "forms.assignees (the unit's caseworkers)"),
+    ("django.forms.boundfield", "BoundField.as_widget", "form widgets (BoundField.as_widget)"),
     ("kreiswerk.cases.views", "_visible_case", "_visible_case (case row)"),
     ("kreiswerk.cases.views", "_timeline", "_timeline (events, names, texts)"),
     ("kreiswerk.cases.views", "_document_rows", "_document_rows (documents with versions)"),

@@ -825,7 +825,7 @@ class Requests:
 def _inbox_requests(pages: list[dict], today: datetime.date) -> dict[str, list[dict]]:
     from urllib.parse import urlencode
 
-    from kreiswerk.cases.selectors import _decode_cursor
+    from kreiswerk.cases.selectors import cursor_decode
 
     first, filtered, case_open = [], [], []
     for page in pages:
@@ -840,7 +840,7 @@ def _inbox_requests(pages: list[dict], today: datetime.date) -> dict[str, list[d
             }
         )
         for entry in page["cursors"]:
-            value, pk = _decode_cursor(entry["cursor"])
+            value, pk = cursor_decode(entry["cursor"])
             query = urlencode(
                 {
                     "art": page["case_type"],

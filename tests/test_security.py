@@ -218,6 +218,15 @@ def concrete_urls(world) -> dict[str, str]:
         "archive:records": reverse("archive:records"),
         "archive:record": reverse("archive:record", args=[1]),
         "archive:akte_package": reverse("archive:akte_package", args=[world["case"].akte_id]),
+        # The API-Zugänge: no client exists in this world, so the pages of one find nothing.
+        "api_clients:list": reverse("api_clients:list"),
+        "api_clients:create": reverse("api_clients:create"),
+        "api_clients:detail": reverse("api_clients:detail", args=[1]),
+        "api_clients:grant_add": reverse("api_clients:grant_add", args=[1]),
+        "api_clients:grant_remove": reverse("api_clients:grant_remove", args=[1]),
+        "api_clients:rotate": reverse("api_clients:rotate", args=[1]),
+        "api_clients:revoke": reverse("api_clients:revoke", args=[1]),
+        "api_clients:deactivate": reverse("api_clients:deactivate", args=[1]),
         "applicant:status": status_path(submission.pk),
         "applicant:inquiry": reverse(
             "applicant:inquiry", args=[submission.pk, status_token(submission.pk), world["inquiry"].pk]
@@ -225,6 +234,26 @@ def concrete_urls(world) -> dict[str, str]:
         "applicant:document": reverse(
             "applicant:document",
             args=[submission.pk, status_token(submission.pk), world["case"].documents.first().pk],
+        ),
+        **api_urls(world),
+    }
+
+
+def api_urls(world) -> dict[str, str]:
+    case, submission = world["case"], world["submission"]
+    document = case.documents.first()
+    return {
+        "api-v1:api-root": reverse("api-v1:api-root"),
+        "api-v1:openapi-json": reverse("api-v1:openapi-json"),
+        "api-v1:case_list": reverse("api-v1:case_list"),
+        "api-v1:case_detail": reverse("api-v1:case_detail", args=[case.pk]),
+        "api-v1:case_status": reverse("api-v1:case_status", args=[case.pk]),
+        "api-v1:case_document_add": reverse("api-v1:case_document_add", args=[case.pk]),
+        "api-v1:case_document_content": reverse("api-v1:case_document_content", args=[case.pk, document.pk]),
+        "api-v1:submission_list": reverse("api-v1:submission_list"),
+        "api-v1:submission_detail": reverse("api-v1:submission_detail", args=[submission.pk]),
+        "api-v1:submission_attachment_content": reverse(
+            "api-v1:submission_attachment_content", args=[submission.pk, uuid.uuid4()]
         ),
     }
 
@@ -267,6 +296,12 @@ STATE_CHANGING = [
     "archive:destroy",
     "archive:hand_over",
     "archive:confirm",
+    "api_clients:create",
+    "api_clients:grant_add",
+    "api_clients:grant_remove",
+    "api_clients:rotate",
+    "api_clients:revoke",
+    "api_clients:deactivate",
     "applicant:inquiry",
     "set_language",
 ]
@@ -548,6 +583,11 @@ def test_csrf_enforced_on_every_url(world, with_cookie):
     }
     for name, url in urls.items():
         response = client.post(url, body)
+        if name.startswith("api-v1:"):
+            # Bearer tokens only: a session cookie opens nothing there, so there is nothing to forge.
+            assert response.status_code in {401, 403, 404, 405}, (name, response.status_code)
+            assert response["Content-Type"] == "application/problem+json", name
+            continue
         if name in STATE_CHANGING:
             assert response.status_code == 403, (name, response.status_code)
         # csrf_exempt views that do not take POST may answer 405 before their CSRF check.

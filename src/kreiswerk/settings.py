@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "kreiswerk.cases",
     "kreiswerk.applicant",
     "kreiswerk.archive",
+    "kreiswerk.api",
     "kreiswerk.audit",
     "kreiswerk.operations",
 ]
@@ -122,6 +123,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
+    "kreiswerk.api.middleware.MethodNotAllowedProblemMiddleware",
 ]
 
 ROOT_URLCONF = "kreiswerk.urls"

@@ -92,7 +92,7 @@ def test_normalisation_is_idempotent_and_case_blind(text):
 
 @given(st.text(max_size=30))
 def test_cursor_decoding_never_raises(text):
-    assert selectors._decode_cursor(text) is None or isinstance(selectors._decode_cursor(text), tuple)
+    assert selectors.cursor_decode(text) is None or isinstance(selectors.cursor_decode(text), tuple)
 
 
 def test_the_selection_downloads_as_a_spreadsheet_without_formulas(open_case, caseworker, staff_client):

@@ -1,15 +1,20 @@
-"""Permission matrix: every role × every case endpoint × where the case lies relative to the role's unit."""
+"""Permission matrix: every role × every case endpoint × where the case lies relative to the role's unit.
+
+The API column follows: an API client's scope plays the role, the unit of its grant the place.
+"""
 
 import io
 
 import openpyxl
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from kreiswerk.audit.models import AuditEntry
 from kreiswerk.cases import decisions, services
 from kreiswerk.cases.models import Case, Decision
 from kreiswerk.tenancy.models import OrganisationalUnit, Role
+from tests.api.conftest import api_client_with, http
 from tests.cases.conftest import internal_document
 from tests.conftest import make_staff
 
@@ -104,3 +109,53 @@ def test_permission_matrix(case_type_version, other_unit, staff_client, role, he
         assert decision.state == Decision.State.COSIGN and decision.cosigned_by is None
     read = AuditEntry.objects.filter(target_id=str(case.pk), actor_id=user.pk).exists()
     assert read is allowed
+
+
+# --- the API column: a client's scope plays the role, its grant's unit the place ----------------
+
+SCOPES = ["cases:read", "cases:write", "submissions:read", None]
+API_CALLS = {"list": "cases:read", "detail": "cases:read", "document": "cases:read", "status": "cases:write"}
+API_CALLS["add-document"] = "cases:write"
+
+
+def _api_request(api, call: str, case: Case):
+    base = f"/api/v1/cases/{case.pk}"
+    if call == "list":
+        return api.get("/api/v1/cases")
+    if call == "detail":
+        return api.get(base)
+    if call == "document":
+        return api.get(f"{base}/documents/{case.documents.get().pk}/content")
+    if call == "status":
+        return api.post(f"{base}/status", {"status": "in_pruefung"}, content_type="application/json")
+    upload = SimpleUploadedFile("vermerk.pdf", b"%PDF-1.7\n%%EOF\n", content_type="application/pdf")
+    return api.post(f"{base}/documents", {"title": "Vermerk aus dem Fachverfahren", "file": upload})
+
+
+@pytest.mark.parametrize("call", list(API_CALLS))
+@pytest.mark.parametrize(("held", "lies", "reaches"), PLACES)
+@pytest.mark.parametrize("scope", SCOPES, ids=lambda scope: scope or "ohne-recht")
+def test_api_permission_matrix(case_type_version, other_unit, mandant, scope, held, lies, reaches, call):
+    case = _case_in(case_type_version, lies)
+    client, token = api_client_with(mandant, "fachverfahren", [(held, scope)] if scope else [])
+    holds_scope = scope == API_CALLS[call]
+    allowed = reaches and holds_scope
+
+    response = _api_request(http(token), call, case)
+
+    case.refresh_from_db()
+    if not holds_scope:
+        assert response.status_code == 403
+    elif call == "list":
+        assert response.status_code == 200
+        assert (str(case.pk) in {item["id"] for item in response.json()["items"]}) is allowed
+    elif not allowed:
+        assert response.status_code == 404  # not found: its existence is not revealed
+    else:
+        assert response.status_code in {200, 201}
+    assert (case.status == "in_pruefung") is (allowed and call == "status")
+    assert (case.documents.count() == 2) is (allowed and call == "add-document")
+    touched = AuditEntry.objects.filter(target_id=str(case.pk), actor_id=client.user_id).exists()
+    lists = AuditEntry.objects.filter(action="case.list", actor_id=client.user_id).values_list("details", flat=True)
+    listed = any(str(case.pk) in details.get("cases", []) for details in lists)
+    assert (touched or listed) is allowed

@@ -15,4 +15,5 @@ def staff_navigation(request) -> dict:
         "nav_forms": allowed(Role.FORM_ADMIN),
         "nav_submissions": allowed(Role.CASEWORKER),
         "nav_archive": allowed(Role.ARCHIVE),
+        "nav_api": allowed(Role.ADMIN),
     }

@@ -143,6 +143,7 @@ def home(request):
         "can_manage_forms": has_any_role(request.user, Role.FORM_ADMIN),
         "can_read_submissions": has_any_role(request.user, Role.CASEWORKER),
         "can_archive": has_any_role(request.user, Role.ARCHIVE),
+        "can_manage_api": has_any_role(request.user, Role.ADMIN),
         "internal_assistants": list(assistants_open(audience="internal")),
     }
     return render(request, "accounts/home.html", context)

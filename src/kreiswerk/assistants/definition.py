@@ -116,6 +116,7 @@ class Step:
     intro: Any = None
     visible_if: Any = None
     checks: tuple[Check, ...] = ()
+    fim: dict = field(default_factory=dict)
 
     def inputs(self) -> list[Element]:
         return [leaf for element in self.elements for leaf in element.inputs()]
@@ -146,6 +147,7 @@ class Definition:
     computed: tuple[Computed, ...] = ()
     fee: str | None = None
     checks: tuple[Check, ...] = ()
+    fim: dict = field(default_factory=dict)
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
     def inputs(self) -> list[Element]:
@@ -376,10 +378,12 @@ def build(data: dict) -> Definition:
                 visible_if=s.get("visible_if"),
                 elements=tuple(element(e) for e in s["elements"]),
                 checks=checks(s.get("checks", ())),
+                fim=dict(s.get("fim", {})),
             )
             for s in data["steps"]
         ),
         checks=checks(data.get("checks", ())),
+        fim=dict(data.get("fim", {})),
         raw=data,
     )
 

@@ -88,6 +88,8 @@ class AssistantVersion(models.Model):
     state = models.CharField(_("Status"), max_length=12, choices=State.choices, default=State.DRAFT)
     definition = models.JSONField(_("Definition"))
     note = models.CharField(_("Änderungsnotiz"), max_length=500, blank=True)
+    # What an import from another format (FIM) carried over and what is left for review.
+    import_report = models.JSONField(default=dict, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -17,6 +17,7 @@ def assistant_import(
     user=None,
     note: str = "",
     publish: bool = False,
+    import_report: dict | None = None,
 ) -> AssistantVersion:
     """Store ``data`` as a new draft version (creating the assistant on first import)."""
     parsed = definition_module.parse(data)
@@ -37,7 +38,12 @@ def assistant_import(
         assistant.save()
     number = (assistant.versions.aggregate(n=Max("number"))["n"] or 0) + 1
     version = AssistantVersion.objects.create(
-        assistant=assistant, number=number, definition=data, note=note, created_by=user
+        assistant=assistant,
+        number=number,
+        definition=data,
+        note=note,
+        created_by=user,
+        import_report=import_report or {},
     )
     if publish:
         version = version_publish(version=version)

@@ -18,6 +18,7 @@ from django.template import Context
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kreiswerk.assistants import fields
 from kreiswerk.assistants.definition import localized
@@ -138,9 +139,9 @@ def _store_pdf(decision: Decision, *, actor) -> None:
 def _check_texts(subject: str, body: str) -> tuple[str, str]:
     subject, body = subject.strip(), body.strip()
     if not subject or len(subject) > SUBJECT_MAX_CHARS:
-        raise CaseActionRefused(_("Bitte geben Sie einen Betreff mit 1 bis 200 Zeichen an."))
+        raise CaseActionRefused(gettext_lazy("Bitte geben Sie einen Betreff mit 1 bis 200 Zeichen an."))
     if not body or len(body) > BODY_MAX_CHARS:
-        raise CaseActionRefused(_("Bitte geben Sie den Text des Bescheids an (höchstens 20.000 Zeichen)."))
+        raise CaseActionRefused(gettext_lazy("Bitte geben Sie den Text des Bescheids an (höchstens 20.000 Zeichen)."))
     return subject, body
 
 
@@ -148,9 +149,9 @@ def decision_draft(*, case: Case, result: str, actor) -> Decision:
     """Start a Bescheid from the Vorgangsart's template, with the answers and the case filled in."""
     settings = case.definition.decision
     if settings is None:
-        raise CaseActionRefused(_("Für diese Vorgangsart ist kein Bescheid vorgesehen."))
+        raise CaseActionRefused(gettext_lazy("Für diese Vorgangsart ist kein Bescheid vorgesehen."))
     if case.definition.result(result) is None:
-        raise CaseActionRefused(_("Bitte wählen Sie ein Ergebnis der Vorgangsart."))
+        raise CaseActionRefused(gettext_lazy("Bitte wählen Sie ein Ergebnis der Vorgangsart."))
     caseworker_required(actor, case)
     context = template_context(case, result_key=result)
     with translation.override(LANGUAGE):
@@ -164,7 +165,9 @@ def decision_draft(*, case: Case, result: str, actor) -> Decision:
             event_add(case, Event.Kind.DECISION, actor, action="drafted", decision=str(decision.pk))
             audit_record(action="decision.draft", target=case, actor=actor, details={"decision": str(decision.pk)})
     except IntegrityError:
-        raise CaseActionRefused(_("Es gibt bereits einen Bescheid in Arbeit. Bitte bearbeiten Sie diesen.")) from None
+        raise CaseActionRefused(
+            gettext_lazy("Es gibt bereits einen Bescheid in Arbeit. Bitte bearbeiten Sie diesen.")
+        ) from None
     return decision
 
 
@@ -172,7 +175,7 @@ def _decision_for_update(decision: Decision, *states: str) -> Decision:
     case_for_update(decision.case)
     locked = Decision.objects.select_for_update(of=("self",)).select_related("case", "document").get(pk=decision.pk)
     if locked.state not in states:
-        raise CaseActionRefused(_("Der Bescheid ist in diesem Stand nicht mehr zu ändern."))
+        raise CaseActionRefused(gettext_lazy("Der Bescheid ist in diesem Stand nicht mehr zu ändern."))
     return locked
 
 
@@ -181,7 +184,7 @@ def decision_edit(*, decision: Decision, result: str, subject: str, body: str, a
     decision = _decision_for_update(decision, Decision.State.DRAFT)
     caseworker_required(actor, decision.case)
     if decision.case.definition.result(result) is None:
-        raise CaseActionRefused(_("Bitte wählen Sie ein Ergebnis der Vorgangsart."))
+        raise CaseActionRefused(gettext_lazy("Bitte wählen Sie ein Ergebnis der Vorgangsart."))
     decision.subject, decision.body = _check_texts(subject, body)
     decision.result = result
     decision.save(update_fields=["subject", "body", "result"])
@@ -205,9 +208,11 @@ def decision_submit(*, decision: Decision, actor) -> Decision:
 
 def _require_cosigner(decision: Decision, actor) -> None:
     if actor.pk == decision.drafted_by_id:
-        raise CaseActionRefused(_("Die Mitzeichnung muss eine zweite Person übernehmen."))
+        raise CaseActionRefused(gettext_lazy("Die Mitzeichnung muss eine zweite Person übernehmen."))
     if not has_role(actor, Role.CASEWORKER, decision.case.unit):
-        raise CaseActionRefused(_("Mitzeichnen kann nur, wer in der zuständigen Einheit Sachbearbeitung hat."))
+        raise CaseActionRefused(
+            gettext_lazy("Mitzeichnen kann nur, wer in der zuständigen Einheit Sachbearbeitung hat.")
+        )
 
 
 @transaction.atomic
@@ -236,7 +241,7 @@ def decision_return(*, decision: Decision, reason: str, actor) -> Decision:
     """Send the Bescheid back to its author, with the reason as an internal note."""
     reason = reason.strip()
     if not reason:
-        raise CaseActionRefused(_("Bitte schreiben Sie, was am Bescheid zu ändern ist."))
+        raise CaseActionRefused(gettext_lazy("Bitte schreiben Sie, was am Bescheid zu ändern ist."))
     decision = _decision_for_update(decision, Decision.State.COSIGN)
     _require_cosigner(decision, actor)
     decision.state = Decision.State.DRAFT
@@ -270,13 +275,15 @@ def decision_deliver(*, decision: Decision, actor) -> Decision:
         settings = decision.case.definition.decision
         cosign_required = settings is not None and settings.requires_cosign
         if decision.state == Decision.State.DELIVERED:
-            raise CaseActionRefused(_("Der Bescheid ist bereits bereitgestellt."))
+            raise CaseActionRefused(gettext_lazy("Der Bescheid ist bereits bereitgestellt."))
         if decision.state == Decision.State.COSIGN or (cosign_required and decision.state != Decision.State.APPROVED):
-            raise CaseActionRefused(_("Der Bescheid braucht vor der Bereitstellung die Mitzeichnung."))
+            raise CaseActionRefused(gettext_lazy("Der Bescheid braucht vor der Bereitstellung die Mitzeichnung."))
         caseworker_required(actor, decision.case)
         if decision.case.submission_id is None:
             raise CaseActionRefused(
-                _("Zu diesem Vorgang gibt es keinen Online-Antrag. Bitte versenden Sie den Bescheid per Post.")
+                gettext_lazy(
+                    "Zu diesem Vorgang gibt es keinen Online-Antrag. Bitte versenden Sie den Bescheid per Post."
+                )
             )
         now = timezone.now()
         decision.state = Decision.State.DELIVERED
@@ -300,7 +307,7 @@ def decision_redeliver(*, decision: Decision, actor) -> Decision:
         decision = _decision_for_update(decision, Decision.State.DELIVERED)
         caseworker_required(actor, decision.case)
         if decision.retrieved_at is not None:
-            raise CaseActionRefused(_("Der Bescheid wurde bereits abgerufen."))
+            raise CaseActionRefused(gettext_lazy("Der Bescheid wurde bereits abgerufen."))
         decision.delivered_at = timezone.now()
         decision.delivered_by = actor
         decision.save(update_fields=["delivered_at", "delivered_by"])

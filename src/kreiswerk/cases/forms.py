@@ -1,7 +1,12 @@
+import contextlib
+
 from django import forms
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.forms.models import ModelChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
-from kreiswerk.accounts.forms import KernForm, check_period, date_field
+from kreiswerk.accounts.forms import KernForm, WidgetRenderer, check_period, date_field
 from kreiswerk.tenancy.models import Role
 from kreiswerk.tenancy.permissions import users_with_role
 
@@ -10,18 +15,69 @@ from .deadlines import Duration
 from .models import Deadline
 
 
-class InboxForm(KernForm):
+class CaseForm(KernForm):
+    # Several forms on every case page: their widgets are written without the template engine.
+    default_renderer = WidgetRenderer()
+
+
+class _RowIterator(ModelChoiceIterator):
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for row in self.field.rows:
+            yield self.choice(row)
+
+    def __len__(self):
+        return len(self.field.rows) + (1 if self.field.empty_label is not None else 0)
+
+    def __bool__(self):
+        return self.field.empty_label is not None or bool(self.field.rows)
+
+
+class RowChoiceField(forms.ModelChoiceField):
+    """A ModelChoiceField over rows read beforehand (``rows``): showing and checking a choice asks the
+    database nothing more. Django's field queries once to render (through a server-side cursor on
+    PostgreSQL, three round trips) and once more to validate."""
+
+    iterator = _RowIterator
+
+    def __init__(self, **kwargs):
+        self._rows: dict = {}
+        super().__init__(queryset=None, **kwargs)
+
+    @property
+    def rows(self) -> list:
+        return list(self._rows.values())
+
+    @rows.setter
+    def rows(self, rows) -> None:
+        self._rows = {row.pk: row for row in rows}
+        self.widget.choices = self.choices
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        self.validate_no_null_characters(value)
+        row = None
+        if isinstance(value, models.Model):
+            row = self._rows.get(value.pk)
+        elif self._rows:
+            pk = next(iter(self._rows.values()))._meta.pk
+            with contextlib.suppress(ValidationError, TypeError):
+                row = self._rows.get(pk.to_python(value))
+        if row is None:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value})
+        return row
+
+
+class InboxForm(CaseForm):
     ansicht = forms.ChoiceField(
         label=_("Ansicht"),
         choices=[("team", _("Team-Eingang")), ("meine", _("Meine Vorgänge"))],
         required=False,
     )
-    einheit = forms.ModelChoiceField(
-        label=_("Organisationseinheit"), queryset=None, required=False, empty_label=_("Alle meine Einheiten")
-    )
-    art = forms.ModelChoiceField(
-        label=_("Vorgangsart"), queryset=None, required=False, empty_label=_("Alle Vorgangsarten")
-    )
+    einheit = RowChoiceField(label=_("Organisationseinheit"), required=False, empty_label=_("Alle meine Einheiten"))
+    art = RowChoiceField(label=_("Vorgangsart"), required=False, empty_label=_("Alle Vorgangsarten"))
     status = forms.CharField(label=_("Status"), required=False, max_length=63)
     frist = forms.ChoiceField(
         label=_("Frist"),
@@ -60,8 +116,8 @@ class InboxForm(KernForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["einheit"].queryset = selectors.caseworker_units(user)
-        self.fields["art"].queryset = selectors.case_types_visible_to(user)
+        self.fields["einheit"].rows = selectors.caseworker_units(user)
+        self.fields["art"].rows = selectors.case_types_visible_to(user).only("id", "title")
         for name in ("einheit", "art", "frist", "bearbeitung", "sortierung", "ansicht"):
             self.fields[name].widget.attrs["class"] = "kern-form-input__select"
         self.fields["abgeschlossen"].widget.attrs["class"] = "kern-form-check__input"
@@ -88,38 +144,43 @@ class InboxForm(KernForm):
         )
 
 
-class AssignForm(KernForm):
-    assignee = forms.ModelChoiceField(label=_("Bearbeitung durch"), queryset=None)
+def assignees(case) -> list:
+    """Who may take over ``case``: the caseworkers of its unit, with what their names need."""
+    return list(users_with_role(Role.CASEWORKER, case.unit).only("id", "username", "first_name", "last_name"))
 
-    def __init__(self, *args, case, **kwargs):
+
+class AssignForm(CaseForm):
+    assignee = RowChoiceField(label=_("Bearbeitung durch"))
+
+    def __init__(self, *args, case, people: list | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = users_with_role(Role.CASEWORKER, case.unit)
+        self.fields["assignee"].rows = assignees(case) if people is None else people
         self.fields["assignee"].label_from_instance = lambda user: user.get_full_name() or user.username
         self.fields["assignee"].widget.attrs["class"] = "kern-form-input__select"
 
 
-class StatusForm(KernForm):
+class StatusForm(CaseForm):
     status = forms.CharField(max_length=63)
 
 
-class ChecklistForm(KernForm):
+class ChecklistForm(CaseForm):
     item = forms.CharField(max_length=63)
 
 
-class NoteForm(KernForm):
+class NoteForm(CaseForm):
     text = forms.CharField(label=_("Interne Notiz"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class ReminderForm(KernForm):
+class ReminderForm(CaseForm):
     due_on = date_field(_("Wiedervorlage am"))
     reason = forms.CharField(label=_("Anlass"), max_length=500)
 
 
-class CompleteForm(KernForm):
+class CompleteForm(CaseForm):
     on = date_field(_("Unterlagen vollständig seit"))
 
 
-class ExtendForm(KernForm):
+class ExtendForm(CaseForm):
     kind = forms.ChoiceField(label=_("Frist"), choices=Deadline.Kind.choices)
     duration = forms.ChoiceField(
         label=_("Verlängern um"),
@@ -131,11 +192,11 @@ class ExtendForm(KernForm):
         return Duration.parse(self.cleaned_data["duration"])
 
 
-class CloseForm(KernForm):
+class CloseForm(CaseForm):
     result = forms.CharField(max_length=63)
 
 
-class InquiryForm(KernForm):
+class InquiryForm(CaseForm):
     question = forms.CharField(
         label=_("Ihre Rückfrage an die antragstellende Person"),
         max_length=5000,
@@ -152,11 +213,11 @@ class InquiryForm(KernForm):
             self.fields[name].widget.attrs["class"] = "kern-form-check__input"
 
 
-class DecisionDraftForm(KernForm):
+class DecisionDraftForm(CaseForm):
     result = forms.CharField(max_length=63)
 
 
-class DecisionEditForm(KernForm):
+class DecisionEditForm(CaseForm):
     result = forms.ChoiceField(label=_("Ergebnis"))
     subject = forms.CharField(label=_("Betreff"), max_length=200)
     body = forms.CharField(
@@ -171,11 +232,11 @@ class DecisionEditForm(KernForm):
         self.fields["result"].widget.attrs["class"] = "kern-form-input__select"
 
 
-class DecisionReturnForm(KernForm):
+class DecisionReturnForm(CaseForm):
     reason = forms.CharField(label=_("Was ist zu ändern?"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class TargetForm(KernForm):
+class TargetForm(CaseForm):
     """Which Rückfrage or Bescheid a button means."""
 
     target = forms.UUIDField()

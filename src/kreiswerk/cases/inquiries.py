@@ -15,6 +15,7 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kreiswerk.audit.services import audit_record
 from kreiswerk.crypto.files import delete_stored
@@ -50,10 +51,10 @@ def inquiry_ask(
 ) -> Inquiry:
     question = question.strip()
     if not question or len(question) > QUESTION_MAX_CHARS:
-        raise CaseActionRefused(_("Bitte formulieren Sie die Rückfrage (1 bis 5000 Zeichen)."))
+        raise CaseActionRefused(gettext_lazy("Bitte formulieren Sie die Rückfrage (1 bis 5000 Zeichen)."))
     today = timezone.localdate()
     if answer_by <= today:
-        raise CaseActionRefused(_("Die Antwortfrist muss nach dem heutigen Tag liegen."))
+        raise CaseActionRefused(gettext_lazy("Die Antwortfrist muss nach dem heutigen Tag liegen."))
     caseworker_required(actor, case)
     with transaction.atomic():
         case = case_for_update(case)
@@ -84,7 +85,7 @@ def inquiry_withdraw(*, inquiry: Inquiry, actor) -> Inquiry:
         case = case_for_update(inquiry.case)
         inquiry = Inquiry.objects.select_for_update().get(pk=inquiry.pk)
         if inquiry.state != Inquiry.State.OPEN:
-            raise CaseActionRefused(_("Diese Rückfrage ist nicht mehr offen."))
+            raise CaseActionRefused(gettext_lazy("Diese Rückfrage ist nicht mehr offen."))
         inquiry.state = Inquiry.State.WITHDRAWN
         inquiry.save(update_fields=["state"])
         event_add(case, Event.Kind.INQUIRY, actor, action="withdrawn", inquiry=str(inquiry.pk))

@@ -18,11 +18,13 @@ from django.utils import timezone
 
 from kreiswerk.crypto import blind_index
 from kreiswerk.tenancy.models import OrganisationalUnit, Role
-from kreiswerk.tenancy.permissions import units_for
+from kreiswerk.tenancy.permissions import unit_list_for
 
 from .models import Case, CaseType, Decision, Party, SearchToken
 
 PAGE_SIZE = 25
+# What a list shows of a person: every column of auth_user costs compiling, fetching and converting.
+NAME_FIELDS = ("first_name", "last_name", "username")
 
 # Sort name → (field, descending)
 SORTS = {
@@ -32,6 +34,7 @@ SORTS = {
     "az": ("reference", False),
 }
 DUE_FILTERS = ("ueberfaellig", "7tage", "ohne")
+SORTS_FIELDS = sorted({field for field, _descending in SORTS.values()})
 
 
 def cases_visible_to(user) -> QuerySet[Case]:
@@ -40,15 +43,21 @@ def cases_visible_to(user) -> QuerySet[Case]:
     The unit ids go in as a list, not a subquery: PostgreSQL then reads the inbox
     indexes in sort order for those units and stops after one page.
     """
-    return Case.objects.filter(unit_id__in=list(units_for(user, Role.CASEWORKER).values_list("pk", flat=True)))
+    return Case.objects.filter(unit_id__in=visible_unit_ids(user))
 
 
-def caseworker_units(user) -> QuerySet[OrganisationalUnit]:
-    return units_for(user, Role.CASEWORKER).order_by("path")
+def visible_unit_ids(user) -> list[int]:
+    """The units ``cases_visible_to`` admits, for a query that reaches cases through a join."""
+    return [unit.pk for unit in caseworker_units(user)]
+
+
+def caseworker_units(user) -> list[OrganisationalUnit]:
+    """The units of ``cases_visible_to``, ordered by path; read once per request."""
+    return unit_list_for(user, Role.CASEWORKER)
 
 
 def case_types_visible_to(user) -> QuerySet[CaseType]:
-    return CaseType.objects.filter(unit__in=units_for(user, Role.CASEWORKER)).order_by("title")
+    return CaseType.objects.filter(unit_id__in=visible_unit_ids(user)).order_by("title")
 
 
 @dataclass(frozen=True)
@@ -72,7 +81,7 @@ class InboxPage:
     next_cursor: str | None
 
 
-def _encode_cursor(value, pk) -> str:
+def cursor_encode(value, pk) -> str:
     if isinstance(value, datetime.datetime):
         text = "t" + value.isoformat()
     elif isinstance(value, datetime.date):
@@ -82,7 +91,7 @@ def _encode_cursor(value, pk) -> str:
     return base64.urlsafe_b64encode(f"{text}|{pk}".encode()).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str):
+def cursor_decode(cursor: str):
     """The (value, id) of a cursor, or None for anything that is not one of ours."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
@@ -120,8 +129,9 @@ def inbox_queryset(user, selection: InboxFilter) -> QuerySet[Case]:
     if selection.mine:
         qs = qs.filter(assignee=user)
     if selection.unit is not None:
-        subtree = OrganisationalUnit.objects.filter(path__startswith=selection.unit.path)
-        qs = qs.filter(unit_id__in=list(subtree.values_list("pk", flat=True)))
+        # Only the user's own units are visible anyway: the subtree among them.
+        path = selection.unit.path
+        qs = qs.filter(unit_id__in=[unit.pk for unit in caseworker_units(user) if unit.path.startswith(path)])
     qs = qs.filter(is_open=not selection.closed)
     if selection.case_type is not None:
         qs = qs.filter(case_type=selection.case_type)
@@ -143,8 +153,8 @@ def inbox_queryset(user, selection: InboxFilter) -> QuerySet[Case]:
     return _search(qs, selection.query)
 
 
-def with_list_columns(qs: QuerySet[Case]) -> QuerySet[Case]:
-    """What a list row shows: type, unit, assignee and applicant; the version without its JSON."""
+def with_list_columns(qs: QuerySet[Case], *, unit: bool = True) -> QuerySet[Case]:
+    """What a list row shows: type, unit (unless not shown), assignee and applicant; the version without its JSON."""
     # Only the name: every encrypted column loaded is a decryption per row.
     applicants = Prefetch(
         "parties",
@@ -153,10 +163,26 @@ def with_list_columns(qs: QuerySet[Case]) -> QuerySet[Case]:
         .order_by("case_id", "created_at", "id"),
         to_attr="applicants",
     )
+    related = ["version", "case_type", "assignee", "unit"] if unit else ["version", "case_type", "assignee"]
     return (
-        qs.select_related("version", "case_type", "assignee", "unit")
+        qs.select_related(*related)
         .defer("version__definition")  # the built definition is cached per process
         .prefetch_related(applicants)
+    )
+
+
+def with_inbox_columns(qs: QuerySet[Case]) -> QuerySet[Case]:
+    """``with_list_columns`` for the inbox page: only the columns its rows show and its cursor needs."""
+    return with_list_columns(qs, unit=False).only(
+        "reference",
+        "status",
+        "is_open",
+        "received_at",
+        "due_on",
+        *SORTS_FIELDS,
+        "version__created_at",  # with the id, the key of the built definition
+        "case_type__title",
+        *(f"assignee__{name}" for name in NAME_FIELDS),
     )
 
 
@@ -165,10 +191,13 @@ def inbox_order(selection: InboxFilter) -> list[str]:
     return [f"-{field}", "-pk"] if descending else [field, "pk"]
 
 
-def inbox_page(user, selection: InboxFilter, *, cursor: str = "", page_size: int = PAGE_SIZE) -> InboxPage:
+def inbox_page(
+    user, selection: InboxFilter, *, cursor: str = "", page_size: int = PAGE_SIZE, columns=with_list_columns
+) -> InboxPage:
+    """One page of the inbox; ``columns`` (``with_list_columns`` or ``with_inbox_columns``) loads the rows' parts."""
     field, descending = SORTS.get(selection.sort, SORTS["frist"])
     qs = inbox_queryset(user, selection)
-    position = _decode_cursor(cursor) if cursor else None
+    position = cursor_decode(cursor) if cursor else None
     if position is not None:
         value, pk = position
         # The plain bound beside the OR lets the index scan start at the cursor.
@@ -176,25 +205,32 @@ def inbox_page(user, selection: InboxFilter, *, cursor: str = "", page_size: int
             qs = qs.filter(Q(**{f"{field}__lt": value}) | Q(**{field: value, "pk__lt": pk}), **{f"{field}__lte": value})
         else:
             qs = qs.filter(Q(**{f"{field}__gt": value}) | Q(**{field: value, "pk__gt": pk}), **{f"{field}__gte": value})
-    rows = list(with_list_columns(qs.order_by(*inbox_order(selection)))[: page_size + 1])
+    rows = list(columns(qs.order_by(*inbox_order(selection)))[: page_size + 1])
     next_cursor = None
     if len(rows) > page_size:
         rows = rows[:page_size]
         last = rows[-1]
-        next_cursor = _encode_cursor(getattr(last, field), last.pk)
+        next_cursor = cursor_encode(getattr(last, field), last.pk)
     return InboxPage(cases=rows, next_cursor=next_cursor)
 
 
 def case_detail_queryset(user) -> QuerySet[Case]:
-    # Five joins: planning more took longer than running the query on a large table.
-    return cases_visible_to(user).select_related("version", "unit", "assignee", "akte__filing_position")
+    # Five joins: planning more took longer than running the query on a large table. The version's
+    # JSON stays in the database: its built definition is kept per process (``built_once``).
+    return (
+        cases_visible_to(user)
+        .select_related("version", "unit", "assignee", "akte__filing_position")
+        .defer("version__definition")
+    )
 
 
 def decisions_awaiting_cosign(user) -> QuerySet[Decision]:
     """Bescheide in the user's units that wait for a second person other than their author."""
+    # The gate of cases_visible_to on the joined case: as a subquery it took longer to plan than to run.
     return (
-        Decision.objects.filter(state=Decision.State.COSIGN, case__in=cases_visible_to(user))
+        Decision.objects.filter(state=Decision.State.COSIGN, case__unit_id__in=visible_unit_ids(user))
         .exclude(drafted_by=user)
         .select_related("case", "drafted_by")
+        .only("subject", "case__reference", *(f"drafted_by__{name}" for name in NAME_FIELDS))
         .order_by("drafted_at")
     )

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kreiswerk.assistants.models import Assistant
 from kreiswerk.audit.services import audit_record
@@ -409,13 +410,15 @@ def document_version_add(
 def case_for_update(case: Case) -> Case:
     locked = Case.objects.select_for_update().select_related("version").get(pk=case.pk)
     if not locked.is_open:
-        raise CaseActionRefused(_("Der Vorgang ist abgeschlossen und kann nicht mehr geändert werden."))
+        raise CaseActionRefused(gettext_lazy("Der Vorgang ist abgeschlossen und kann nicht mehr geändert werden."))
     return locked
 
 
 def caseworker_required(user, case: Case) -> None:
     if not has_role(user, Role.CASEWORKER, case.unit):
-        raise CaseActionRefused(_("Diese Person ist in der zuständigen Einheit nicht für Sachbearbeitung eingetragen."))
+        raise CaseActionRefused(
+            gettext_lazy("Diese Person ist in der zuständigen Einheit nicht für Sachbearbeitung eingetragen.")
+        )
 
 
 @transaction.atomic
@@ -460,7 +463,7 @@ def checklist_check(*, case: Case, item: str, actor) -> Case:
     case = case_for_update(case)
     status = case.status_definition
     if status is None or item not in {entry.key for entry in status.checklist}:
-        raise CaseActionRefused(_("Diesen Prüfschritt gibt es im aktuellen Status nicht."))
+        raise CaseActionRefused(gettext_lazy("Diesen Prüfschritt gibt es im aktuellen Status nicht."))
     _check, created = ChecklistCheck.objects.get_or_create(
         case=case, status=case.status, item=item, defaults={"done_by": actor}
     )
@@ -475,9 +478,9 @@ def case_status_change(*, case: Case, status: str, actor) -> Case:
     case = case_for_update(case)
     definition = case.definition
     if status not in definition.transitions.get(case.status, ()):
-        raise CaseActionRefused(_("Dieser Statuswechsel ist für die Vorgangsart nicht vorgesehen."))
+        raise CaseActionRefused(gettext_lazy("Dieser Statuswechsel ist für die Vorgangsart nicht vorgesehen."))
     if open_checklist_items(case):
-        raise CaseActionRefused(_("Bitte erledigen Sie zuerst alle Prüfschritte des aktuellen Status."))
+        raise CaseActionRefused(gettext_lazy("Bitte erledigen Sie zuerst alle Prüfschritte des aktuellen Status."))
     previous = case.status
     case.status = status
     case.status_changed_at = timezone.now()
@@ -490,7 +493,7 @@ def case_status_change(*, case: Case, status: str, actor) -> Case:
 def note_add(*, case: Case, author, text: str) -> Note:
     text = text.strip()
     if not text:
-        raise CaseActionRefused(_("Bitte geben Sie einen Text für die Notiz ein."))
+        raise CaseActionRefused(gettext_lazy("Bitte geben Sie einen Text für die Notiz ein."))
     with transaction.atomic():
         case = case_for_update(case)
         note = Note.objects.create(case=case, author=author, text=text)
@@ -501,7 +504,7 @@ def note_add(*, case: Case, author, text: str) -> Note:
 
 def reminder_set(*, case: Case, owner, due_on: datetime.date, reason: str) -> Reminder:
     if due_on < timezone.localdate():
-        raise CaseActionRefused(_("Eine Wiedervorlage muss heute oder später liegen."))
+        raise CaseActionRefused(gettext_lazy("Eine Wiedervorlage muss heute oder später liegen."))
     with transaction.atomic():
         reminder = Reminder.objects.create(case=case, owner=owner, due_on=due_on, reason=reason.strip())
         event_add(case, Event.Kind.REMINDER, owner, due_on=due_on.isoformat(), reminder=reminder.pk)
@@ -562,9 +565,9 @@ def documents_complete(*, case: Case, on: datetime.date, actor) -> Case:
     """Record that the documents are complete; with § 42a the fiction period starts the day after."""
     case = case_for_update(case)
     if case.documents_complete_on:
-        raise CaseActionRefused(_("Die Vollständigkeit wurde bereits festgestellt."))
+        raise CaseActionRefused(gettext_lazy("Die Vollständigkeit wurde bereits festgestellt."))
     if on > timezone.localdate() or on < local_date(case.received_at):
-        raise CaseActionRefused(_("Das Datum muss zwischen Eingang und heute liegen."))
+        raise CaseActionRefused(gettext_lazy("Das Datum muss zwischen Eingang und heute liegen."))
     case.documents_complete_on = on
     case.save(update_fields=["documents_complete_on"])
     if case.definition.approval_fiction:
@@ -608,12 +611,12 @@ def deadline_extend(*, case: Case, kind: str, duration: Duration, reason: str, a
     case = case_for_update(case)
     deadline = case.deadlines.filter(kind=kind).first()
     if deadline is None:
-        raise CaseActionRefused(_("Diese Frist gibt es in diesem Vorgang nicht."))
+        raise CaseActionRefused(gettext_lazy("Diese Frist gibt es in diesem Vorgang nicht."))
     if not reason.strip():
-        raise CaseActionRefused(_("Bitte begründen Sie die Verlängerung."))
+        raise CaseActionRefused(gettext_lazy("Bitte begründen Sie die Verlängerung."))
     if kind == Deadline.Kind.FICTION and deadline.extensions.exists():
         raise CaseActionRefused(
-            _("Die Frist der Genehmigungsfiktion kann nur einmal verlängert werden (§ 42a Abs. 2 VwVfG).")
+            gettext_lazy("Die Frist der Genehmigungsfiktion kann nur einmal verlängert werden (§ 42a Abs. 2 VwVfG).")
         )
     DeadlineExtension.objects.create(
         deadline=deadline, duration=duration.iso(), reason=reason.strip(), created_by=actor
@@ -640,11 +643,11 @@ def case_close(*, case: Case, result: str, actor) -> Case:
     definition = case.definition
     outcome = definition.result(result)
     if outcome is None:
-        raise CaseActionRefused(_("Bitte wählen Sie ein Ergebnis der Vorgangsart."))
+        raise CaseActionRefused(gettext_lazy("Bitte wählen Sie ein Ergebnis der Vorgangsart."))
     if not case.status_definition or not case.status_definition.final:
-        raise CaseActionRefused(_("In diesem Status kann der Vorgang nicht abgeschlossen werden."))
+        raise CaseActionRefused(gettext_lazy("In diesem Status kann der Vorgang nicht abgeschlossen werden."))
     if open_checklist_items(case):
-        raise CaseActionRefused(_("Bitte erledigen Sie zuerst alle Prüfschritte des aktuellen Status."))
+        raise CaseActionRefused(gettext_lazy("Bitte erledigen Sie zuerst alle Prüfschritte des aktuellen Status."))
     now = timezone.now()
     case.is_open = False
     case.result = outcome.key

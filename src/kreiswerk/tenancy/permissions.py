@@ -2,7 +2,9 @@
 
 Administration in a unit includes every other role there. A user's memberships are
 read once per user object (that is, once per request) and kept on it; granting a
-role through ``tenancy.services`` clears that copy.
+role through ``tenancy.services`` clears that copy. ``unit_list_for`` keeps the units
+a role reaches beside the memberships they were read from, so replacing or clearing
+the memberships also discards them.
 """
 
 from django.db.models import Q, QuerySet
@@ -10,6 +12,7 @@ from django.db.models import Q, QuerySet
 from .models import Membership, OrganisationalUnit, Role
 
 MEMBERSHIPS_ATTRIBUTE = "_kreiswerk_memberships"
+UNITS_ATTRIBUTE = "_kreiswerk_units"
 
 
 def _memberships(user) -> list[tuple[str, str, int]]:
@@ -24,6 +27,7 @@ def _memberships(user) -> list[tuple[str, str, int]]:
 def memberships_forget(user) -> None:
     """Drop the kept copy after the user's roles changed."""
     user.__dict__.pop(MEMBERSHIPS_ATTRIBUTE, None)
+    user.__dict__.pop(UNITS_ATTRIBUTE, None)
 
 
 def units_for(user, role: str) -> QuerySet[OrganisationalUnit]:
@@ -38,6 +42,22 @@ def units_for(user, role: str) -> QuerySet[OrganisationalUnit]:
     for path in paths:
         condition |= Q(path__startswith=path)
     return OrganisationalUnit.objects.filter(condition)
+
+
+def unit_list_for(user, role: str) -> list[OrganisationalUnit]:
+    """``units_for`` as a list ordered by path, read once per user object and role."""
+    if not user.is_authenticated:
+        return []
+    memberships = _memberships(user)
+    kept = getattr(user, UNITS_ATTRIBUTE, None)
+    # Tied to the very list of memberships it came from: memberships set or read anew start afresh.
+    if kept is None or kept[0] is not memberships:
+        kept = (memberships, {})
+        setattr(user, UNITS_ATTRIBUTE, kept)
+    units = kept[1].get(role)
+    if units is None:
+        units = kept[1][role] = list(units_for(user, role).order_by("path"))
+    return units
 
 
 def has_role(user, role: str, unit: OrganisationalUnit) -> bool:

@@ -1,7 +1,8 @@
-"""``kreiswerk assistant import|export|validate``: assistant definitions on the command line.
+"""``kreiswerk assistant import|import-fim|export|validate``: assistant definitions on the command line.
 
     kreiswerk assistant validate gewerbeanmeldung.yaml
     kreiswerk assistant import gewerbeanmeldung.yaml --mandant musterkreis --unit gewerbe --publish
+    kreiswerk assistant import-fim S00000094V1.0_xdf2.xml C*_genericode.xml --unit gewerbe
     kreiswerk assistant export gewerbeanmeldung --format json -o gewerbeanmeldung.json
 
 Files may be JSON or YAML. An invalid file is reported with the German problem
@@ -13,6 +14,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from kreiswerk.assistants import definition as definition_module
+from kreiswerk.assistants import fim
 from kreiswerk.assistants.models import Assistant, AssistantVersion
 from kreiswerk.assistants.services import assistant_export, assistant_import
 from kreiswerk.tenancy.models import Mandant, OrganisationalUnit
@@ -32,8 +34,15 @@ def read_definition(path: str) -> dict:
     return data
 
 
-def problem_text(path: str, problems: list[str]) -> str:
-    lines = [f"Die Definition „{path}“ ist ungültig ({len(problems)} Problem(e)):"]
+def _read_bytes(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise CommandError(f"Die Datei „{path}“ kann nicht gelesen werden: {exc.strerror}.") from exc
+
+
+def problem_text(path: str, problems: list[str], *, what: str = "Die Definition") -> str:
+    lines = [f"{what} „{path}“ ist ungültig ({len(problems)} Problem(e)):"]
     lines.extend(f"  - {problem}" for problem in problems)
     return "\n".join(lines)
 
@@ -61,7 +70,7 @@ class Command(BaseCommand):
     help = "Antragsassistenten importieren, exportieren und prüfen (JSON oder YAML)."
 
     def add_arguments(self, parser):
-        actions = parser.add_subparsers(dest="action", required=True, metavar="import|export|validate")
+        actions = parser.add_subparsers(dest="action", required=True, metavar="import|import-fim|export|validate")
 
         importing = actions.add_parser("import", help="Definition als neue Version importieren.")
         importing.add_argument("file", help="JSON- oder YAML-Datei")
@@ -69,6 +78,20 @@ class Command(BaseCommand):
         importing.add_argument("--unit", help="Kürzel der Organisationseinheit (nötig beim ersten Import)")
         importing.add_argument("--publish", action="store_true", help="Version sofort veröffentlichen")
         importing.add_argument("--note", default="", help="Änderungsnotiz")
+
+        fim_import = actions.add_parser(
+            "import-fim", help="FIM-Schema (XDatenfelder 2.0/3.0) als Entwurf eines Assistenten importieren."
+        )
+        fim_import.add_argument("file", help="XDatenfelder-Nachricht: Stammdatenschema oder Datenfeldgruppe")
+        fim_import.add_argument("codelists", nargs="*", metavar="CODELISTE", help="genericode-Codelisten")
+        fim_import.add_argument("--mandant", help="Kürzel des Mandanten (nötig, wenn es mehrere gibt)")
+        fim_import.add_argument("--unit", help="Kürzel der Organisationseinheit (nötig beim ersten Import)")
+        fim_import.add_argument("--slug", help="Kürzel des Assistenten (Standard: fim-<Schemakennung>)")
+        fim_import.add_argument(
+            "--allow-missing-codelists",
+            action="store_true",
+            help="Fehlende Codelisten nicht als Fehler werten; die Felder werden Textfelder und zur Prüfung gemeldet",
+        )
 
         exporting = actions.add_parser("export", help="Eine Version als Datei ausgeben.")
         exporting.add_argument("slug", help="Kürzel des Assistenten")
@@ -89,6 +112,8 @@ class Command(BaseCommand):
     def handle(self, *args, action: str, **options):
         if action == "import":
             self.import_(options)
+        elif action == "import-fim":
+            self.import_fim(options)
         elif action == "export":
             self.export(options)
         else:
@@ -105,26 +130,55 @@ class Command(BaseCommand):
         )
 
     def import_(self, options) -> None:
-        data = read_definition(options["file"])
+        version = self._store(
+            read_definition(options["file"]),
+            options,
+            note=options.get("note") or "",
+            publish=bool(options.get("publish")),
+            what="Die Definition",
+        )
+        self.stdout.write(self.style.SUCCESS(self._stored_text(version)))
+
+    def import_fim(self, options) -> None:
+        path = options["file"]
+        try:
+            message = fim.read_message(_read_bytes(path), path)
+            codelists = [fim.read_codelist(_read_bytes(name), name) for name in options["codelists"]]
+            data, report = fim.build_definition(
+                message,
+                codelists,
+                slug=options.get("slug"),
+                allow_missing_codelists=bool(options.get("allow_missing_codelists")),
+            )
+        except fim.FimError as exc:
+            raise CommandError(problem_text(path, exc.problems, what="Das FIM-Schema")) from exc
+        # The builder should only produce valid definitions; if not, the problem list says what and where.
+        version = self._store(
+            data,
+            options,
+            note=report.summary()[:500],
+            import_report=report.as_dict(),
+            what="Der aus dem FIM-Schema erzeugte Entwurf",
+        )
+        self.stdout.write(report.text())
+        self.stdout.write(
+            self.style.SUCCESS(self._stored_text(version) + " Bitte prüfen Sie den Entwurf vor der Veröffentlichung.")
+        )
+
+    def _store(self, data: dict, options, *, what: str, **extra) -> AssistantVersion:
         mandant = mandant_from(options.get("mandant"), assistant_slug=data["slug"])
         existing = Assistant.objects.filter(mandant=mandant, slug=data["slug"]).select_related("unit").first()
         unit = self._unit(mandant, options.get("unit"), existing)
         try:
-            version = assistant_import(
-                data=data,
-                mandant=mandant,
-                unit=unit,
-                note=options.get("note") or "",
-                publish=bool(options.get("publish")),
-            )
+            return assistant_import(data=data, mandant=mandant, unit=unit, **extra)
         except definition_module.DefinitionError as exc:
-            raise CommandError(problem_text(options["file"], exc.problems)) from exc
-        state = version.get_state_display()
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"„{version.assistant.title}“ ({version.assistant.slug}) als Version {version.number} "
-                f"gespeichert ({state}); Mandant: {mandant.name}, Einheit: {version.assistant.unit.name}."
-            )
+            raise CommandError(problem_text(options["file"], exc.problems, what=what)) from exc
+
+    def _stored_text(self, version: AssistantVersion) -> str:
+        assistant = version.assistant
+        return (
+            f"„{assistant.title}“ ({assistant.slug}) als Version {version.number} gespeichert "
+            f"({version.get_state_display()}); Mandant: {assistant.mandant.name}, Einheit: {assistant.unit.name}."
         )
 
     def _unit(self, mandant: Mandant, code: str | None, existing: Assistant | None) -> OrganisationalUnit:

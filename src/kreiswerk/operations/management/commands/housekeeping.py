@@ -1,11 +1,14 @@
 from django.core.management.base import BaseCommand
 
+from kreiswerk.api.idempotency import idempotency_keys_purge
 from kreiswerk.runner.services import drafts_purge
 
 
 class Command(BaseCommand):
-    help = "Löscht abgelaufene Entwürfe samt Dateien."
+    help = "Löscht abgelaufene Entwürfe samt Dateien und alte Idempotenzschlüssel der API."
 
     def handle(self, *args, **options):
         purged = drafts_purge()
         self.stdout.write(f"{purged} abgelaufene Entwürfe gelöscht.")
+        keys = idempotency_keys_purge()
+        self.stdout.write(f"{keys} Idempotenzschlüssel der API gelöscht (älter als 7 Tage).")
