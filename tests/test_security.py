@@ -251,6 +251,10 @@ def api_urls(world) -> dict[str, str]:
         "api-v1:case_document_add": reverse("api-v1:case_document_add", args=[case.pk]),
         "api-v1:case_document_content": reverse("api-v1:case_document_content", args=[case.pk, document.pk]),
         "api-v1:submission_list": reverse("api-v1:submission_list"),
+        "api-v1:assistant_list": reverse("api-v1:assistant_list"),
+        "api-v1:assistant_schema": reverse(
+            "api-v1:assistant_schema", args=[world["published"].assistant.slug, world["published"].number]
+        ),
         "api-v1:submission_detail": reverse("api-v1:submission_detail", args=[submission.pk]),
         "api-v1:submission_attachment_content": reverse(
             "api-v1:submission_attachment_content", args=[submission.pk, uuid.uuid4()]

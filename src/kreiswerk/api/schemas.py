@@ -130,6 +130,15 @@ class AttachmentOut(Schema):
     content: str = Field(description="Path of the content download.")
 
 
+class AssistantOut(Schema):
+    slug: str
+    title: str
+    version: int = Field(description="The published version.")
+    leika: str = Field(description="LeiKa key of the service, if given.")
+    unit: UnitOut
+    data_schema: str = Field(description="Path of the JSON Schema of its submission data.")
+
+
 class SubmissionSummary(Schema):
     id: uuid.UUID
     reference: str
@@ -147,6 +156,7 @@ class SubmissionPage(Schema):
 
 
 class SubmissionDetail(SubmissionSummary):
+    data_schema: str = Field(description="Path of the JSON Schema the answers follow.")
     answers: dict
     computed: dict
     attachments: list[AttachmentOut]

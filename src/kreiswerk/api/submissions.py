@@ -13,6 +13,7 @@ from kreiswerk.cases.selectors import cursor_decode, cursor_encode
 from kreiswerk.submissions.models import Submission
 from kreiswerk.submissions.selectors import day_start, submissions_visible_to
 
+from .assistants import schema_path
 from .auth import acting
 from .cases import BINARY, ERRORS
 from .downloads import stored_file_response
@@ -103,6 +104,7 @@ def submission_detail(request, submission_id: uuid.UUID):
     audit_record(action="submission.read", target=submission, request=request, actor=user)
     return {
         **_summary(submission),
+        "data_schema": schema_path(submission.version),
         "answers": submission.answers,
         "computed": submission.computed,
         "attachments": [

@@ -17,7 +17,7 @@ from kreiswerk.cases.services import CaseActionRefused
 from kreiswerk.submissions.filecheck import FileRejected
 from kreiswerk.submissions.scanning import ScannerUnavailable
 
-from . import cases, submissions
+from . import assistants, cases, submissions
 from .auth import BearerToken, ScopeMissing
 from .problems import CONTENT_TYPE, Refused, field_errors, problem
 
@@ -53,6 +53,7 @@ api = KreiswerkApi(
 )
 api.add_router("", cases.router)
 api.add_router("", submissions.router)
+api.add_router("", assistants.router)
 
 
 @api.exception_handler(Refused)
