@@ -252,6 +252,7 @@ def api_urls(world) -> dict[str, str]:
         "api-v1:case_document_content": reverse("api-v1:case_document_content", args=[case.pk, document.pk]),
         "api-v1:submission_list": reverse("api-v1:submission_list"),
         "api-v1:assistant_list": reverse("api-v1:assistant_list"),
+        "api-v1:assistant_submit": reverse("api-v1:assistant_submit", args=[world["published"].assistant.slug]),
         "api-v1:assistant_schema": reverse(
             "api-v1:assistant_schema", args=[world["published"].assistant.slug, world["published"].number]
         ),

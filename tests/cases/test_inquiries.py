@@ -47,7 +47,7 @@ def test_a_rueckfrage_stops_the_processing_deadline_until_the_answer(
     assert notice.to == ["erika@example.org"]
     assert "Rückfrage" in notice.subject
     assert status_path(case.submission_id) in notice.body
-    assert "Erika" not in notice.body and "34c" not in notice.body
+    assert "Erika" not in notice.body and "34c GewO" not in notice.body  # the question stays on the page
 
     inquiries.inquiry_answer(inquiry=inquiry, text="Die Erlaubnis liegt bei.", files=[])
     case.refresh_from_db()

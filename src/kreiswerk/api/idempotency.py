@@ -14,6 +14,7 @@ from .problems import Refused
 HEADER = "Idempotency-Key"
 # A retry comes within minutes or hours; a week covers an outage over a long weekend.
 KEEP = datetime.timedelta(days=7)
+REUSED = _("Dieser Idempotency-Key wurde schon für eine andere Anfrage verwendet.")
 KEY = re.compile(r"^[A-Za-z0-9._:\-]{1,100}$")
 
 
@@ -35,11 +36,7 @@ def replay(client: ApiClient, key: str, operation: str) -> tuple[int, dict] | No
     if stored is None:
         return None
     if stored.operation != operation:
-        raise Refused(
-            422,
-            "idempotency_key_reused",
-            _("Dieser Idempotency-Key wurde schon für eine andere Anfrage verwendet."),
-        )
+        raise Refused(422, "idempotency_key_reused", REUSED)
     return stored.status, stored.body
 
 

@@ -11,6 +11,7 @@ class Scope(models.TextChoices):
     CASES_READ = "cases:read", _("Vorgänge und ihre Dokumente lesen")
     CASES_WRITE = "cases:write", _("Vorgänge fortschreiben (Status setzen, Dokumente ablegen)")
     SUBMISSIONS_READ = "submissions:read", _("Anträge und ihre Anlagen lesen")
+    SUBMISSIONS_CREATE = "submissions:create", _("Anträge einreichen (maschinell)")
 
 
 class ApiClient(models.Model):

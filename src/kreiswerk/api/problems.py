@@ -98,9 +98,9 @@ def field_errors(errors: list[dict]) -> list[dict]:
 class Refused(Exception):
     """An API request that cannot be served; becomes a problem response."""
 
-    def __init__(self, status: int, code: str, message, params: dict | None = None):
+    def __init__(self, status: int, code: str, message, params: dict | None = None, errors: list | None = None):
         super().__init__(code)
-        self.status, self.code, self.message, self.params = status, code, message, params
+        self.status, self.code, self.message, self.params, self.errors = status, code, message, params, errors
 
 
 def strict_query(view):

@@ -13,12 +13,12 @@ from kreiswerk.cases.selectors import cursor_decode, cursor_encode
 from kreiswerk.submissions.models import Submission
 from kreiswerk.submissions.selectors import day_start, submissions_visible_to
 
-from .assistants import schema_path
 from .auth import acting
 from .cases import BINARY, ERRORS
 from .downloads import stored_file_response
 from .models import Scope
 from .problems import Refused, strict_query
+from .representation import schema_path, submission_summary
 from .schemas import IsoDate, SubmissionDetail, SubmissionPage
 
 router = Router(tags=["Anträge"])
@@ -26,20 +26,6 @@ router = Router(tags=["Anträge"])
 
 def _not_found():
     return Refused(404, "not_found", _("Diesen Antrag gibt es nicht oder er ist für diesen Zugang nicht sichtbar."))
-
-
-def _summary(submission: Submission) -> dict:
-    case = getattr(submission, "case", None)
-    return {
-        "id": submission.pk,
-        "reference": submission.reference,
-        "assistant": submission.assistant.slug,
-        "assistant_version": submission.version.number,
-        "unit": {"code": submission.unit.code, "name": submission.unit.name},
-        "submitted_at": submission.submitted_at,
-        "language": submission.language,
-        "case": case.pk if case is not None else None,
-    }
 
 
 @router.get(
@@ -75,7 +61,7 @@ def submission_list(
     audit_record(
         action="submission.list", request=request, actor=user, details={"submissions": [str(s.pk) for s in rows]}
     )
-    return {"items": [_summary(submission) for submission in rows], "next_cursor": next_cursor}
+    return {"items": [submission_summary(submission) for submission in rows], "next_cursor": next_cursor}
 
 
 def _visible_submission(user, submission_id: uuid.UUID) -> Submission:
@@ -103,7 +89,7 @@ def submission_detail(request, submission_id: uuid.UUID):
     submission = _visible_submission(user, submission_id)
     audit_record(action="submission.read", target=submission, request=request, actor=user)
     return {
-        **_summary(submission),
+        **submission_summary(submission),
         "data_schema": schema_path(submission.version),
         "answers": submission.answers,
         "computed": submission.computed,

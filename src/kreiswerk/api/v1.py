@@ -58,7 +58,7 @@ api.add_router("", assistants.router)
 
 @api.exception_handler(Refused)
 def _refused(request, exc: Refused):
-    return problem(exc.status, exc.code, exc.message, params=exc.params)
+    return problem(exc.status, exc.code, exc.message, params=exc.params, errors=exc.errors)
 
 
 @api.exception_handler(AuthenticationError)

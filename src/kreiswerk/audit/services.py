@@ -130,10 +130,13 @@ def _target_values(target: models.Model | None) -> dict[str, Any]:
 def _locked_head() -> AuditHead:
     """The head row, locked until the transaction ends; created with the first entry."""
     head = AuditHead.objects.select_for_update().filter(pk=AuditHead.SINGLETON).first()
-    if head is None:
-        if AuditEntry.objects.exists():
+    if head is None and AuditEntry.objects.exists():
+        # A concurrent first writer may have committed its head and first entry between the two reads.
+        head = AuditHead.objects.select_for_update().filter(pk=AuditHead.SINGLETON).first()
+        if head is None:
             logger.critical("Audit head row missing while entries exist: refusing to append.")
             raise AuditChainError("The audit head is missing; run `kreiswerk audit verify`, then `reseal-head`.")
+    if head is None:
         # get_or_create copes with a concurrent first writer (its insert runs in a savepoint).
         AuditHead.objects.get_or_create(
             pk=AuditHead.SINGLETON,
