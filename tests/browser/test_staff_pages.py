@@ -103,3 +103,26 @@ def test_the_archive_pages_are_accessible(demo, browser, artifacts):
     journey.arrived("loeschnachweise")
     journey.assert_accessible()
     context.close()
+
+
+def test_the_api_client_pages_are_accessible(demo, browser, artifacts):
+    context = browser.get().new_context(viewport={"width": 1280, "height": 900}, locale="de-DE")
+    page = context.new_page()
+    journey = Journey(page, artifacts("verwaltung-api-zugaenge"))
+    staff_login(page, journey, demo.url, "administration")
+    page.goto(f"{demo.url}/verwaltung/api-zugaenge/")
+    journey.arrived("api-zugaenge")
+    page.goto(f"{demo.url}/verwaltung/api-zugaenge/neu/")
+    page.locator("main button[type=submit]").click()  # nothing filled in: the errors
+    journey.arrived("api-zugang-anlegen-fehler")
+    page.fill("input[name=name]", "Gewerbe-Fachverfahren")
+    page.fill("input[name=slug]", f"gewerbe-fv-{uuid.uuid4().hex[:6]}")
+    page.select_option("select[name=unit]", index=1)
+    page.check("input[value='cases:read']")
+    page.locator("main button[type=submit]").click()
+    journey.arrived("api-zugang-token")
+    assert "kw1." in page.content()
+    page.locator("main a", has_text="Weiter zum API-Zugang").click()
+    journey.arrived("api-zugang")
+    journey.assert_accessible()
+    context.close()

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from kreiswerk.audit.services import audit_record
 from kreiswerk.tenancy.models import Mandant, OrganisationalUnit, Role
-from kreiswerk.tenancy.permissions import MEMBERSHIPS_ATTRIBUTE
+from kreiswerk.tenancy.permissions import memberships_assume
 
 from .models import ApiClient, ApiGrant, ApiToken, Scope
 
@@ -172,5 +172,5 @@ def api_client_acting_as(client: ApiClient, scope: str):
     if not memberships:
         return None
     user = client.user
-    setattr(user, MEMBERSHIPS_ATTRIBUTE, memberships)
+    memberships_assume(user, memberships)
     return user

@@ -24,6 +24,14 @@ def _memberships(user) -> list[tuple[str, str, int]]:
     return cached
 
 
+def memberships_assume(user, memberships: list[tuple[str, str, int]]) -> None:
+    """Let ``user`` act with exactly these ``(role, unit path, Mandant id)`` for this request.
+
+    An API client's account has no memberships of its own; its grants for one scope play them.
+    """
+    setattr(user, MEMBERSHIPS_ATTRIBUTE, memberships)
+
+
 def memberships_forget(user) -> None:
     """Drop the kept copy after the user's roles changed."""
     user.__dict__.pop(MEMBERSHIPS_ATTRIBUTE, None)
