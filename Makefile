@@ -39,8 +39,8 @@ test: install
 	bash scripts/test.sh
 
 lint: install
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench devtools
+	$(BIN)/ruff format --check src tests bench devtools
 	$(BIN)/bandit -q -c pyproject.toml -r src
 
 bench: install

@@ -1,4 +1,4 @@
-"""The three assistants the benchmark uses, and the values filled into them.
+"""The four assistants the benchmark uses, and the values filled into them.
 
 No Django imports here: the XLSX baseline process uses the same value generator
 without loading Django, so its memory and time are XlsxWriter's alone.
@@ -18,6 +18,10 @@ RENDER_SLUG = "bench-darstellen"
 RENDER_STEP = "angaben"
 EXPORT_SLUG = "bench-export"
 EXPORT_REFERENCE_PREFIX = "BX"
+HANDOFF_SLUG = "bench-uebergabe"
+HANDOFF_REFERENCE_PREFIX = "BH"
+HANDOFF_FILE_FIELD = "nachweis"
+HANDOFF_FILE_BYTES = 100 * 1024
 
 IBAN = "DE89370400440532013000"
 STAATEN = [
@@ -376,3 +380,46 @@ def export_plain_row(i: int) -> list:
 
 
 EXPORT_KINDS = ["text", "datetime", "integer", "text"] + [kind for _key, kind, _options in EXPORT_FIELDS]
+
+
+# --- handoff: a short form with one upload, handed off to a FIT-Connect style receiver ---------
+
+
+def handoff_definition() -> dict:
+    """Its own assistant, so the hand-off's submissions never count in the submit phase's checks."""
+    return {
+        "format": "kreiswerk-assistant/1",
+        "slug": HANDOFF_SLUG,
+        "title": "Bench: Übergabe an ein Fachverfahren",
+        "leika": "99050012104000",
+        "confirmation_email_field": "email",
+        "steps": [
+            {
+                "key": "antrag",
+                "title": "Ihr Antrag",
+                "elements": [
+                    _el("name", "text", "Name", required=True, validation={"max_length": 100}),
+                    _el("email", "email", "E-Mail-Adresse", required=True),
+                    _el("anzahl", "integer", "Anzahl", validation={"min": 1, "max": 5}),
+                    _el(
+                        HANDOFF_FILE_FIELD,
+                        "file",
+                        "Nachweis",
+                        required=True,
+                        file={"types": ["pdf"], "max_size_mb": 10, "max_files": 1},
+                    ),
+                ],
+            }
+        ],
+    }
+
+
+def handoff_reference(i: int) -> str:
+    return f"{HANDOFF_REFERENCE_PREFIX}-2025-{i + 1:06d}"
+
+
+def handoff_answers(i: int) -> dict:
+    """Submission ``i``'s answers without the upload (its attachment id is added when stored)."""
+    r = random.Random(i)
+    vorname, nachname = r.choice(VORNAMEN), r.choice(NACHNAMEN)
+    return {"name": f"{vorname} {nachname}", "email": f"{vorname.lower()}.{i}@example.org", "anzahl": 1 + i % 5}

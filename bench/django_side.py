@@ -11,15 +11,23 @@ export-data    N submissions of the 30-field assistant, bulk-inserted (payload e
 export-run     the product's XLSX export of those submissions (time, peak memory)
 cases-data     N cases in 50 units and the pages to measure (see bench/cases.py)
 cases-measure  the inbox and the case view against bare SQL, N times each (see bench/cases.py)
+handoff-data   the hand-off assistant and N submissions with a 100 KB attachment and their receipts
+               rendered; writes the submission schema for the receiver to WORKDIR/handoff-schemas.json
+handoff-run    a FIT-Connect destination for the receiver named in WORKDIR/handoff-receiver.json, one
+               delivery per submission; times envelope_build alone (the baseline), then
+               delivery_attempt for all N by two threads, and checks every delivery
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import queue
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from datetime import timedelta
@@ -441,6 +449,182 @@ def profile_render(workdir: Path, count: int) -> dict:
     return render(workdir, count, profile_to=workdir / "profile-render.txt")
 
 
+HANDOFF_WORKERS = 2
+
+
+def handoff_data(workdir: Path, count: int) -> dict:
+    from django.conf import settings
+    from django.db import transaction
+
+    from kreiswerk.api.representation import schema_path
+    from kreiswerk.assistants.services import assistant_import
+    from kreiswerk.assistants.submission_schema import submission_schema
+    from kreiswerk.crypto.files import store_encrypted
+    from kreiswerk.submissions.models import Attachment, Submission
+    from kreiswerk.submissions.receipt import receipt_ensure
+
+    mandant, unit = _mandant_and_unit()
+    started = time.perf_counter()
+    version = assistant_import(data=definitions.handoff_definition(), mandant=mandant, unit=unit, publish=True)
+    content = definitions.pdf_bytes(definitions.HANDOFF_FILE_BYTES)
+    submissions = []
+    # As tests/conftest.py's attach_file: the file stored encrypted, its id in the answers.
+    for i in range(count):
+        stored = store_encrypted([content], namespace="attachments")
+        with transaction.atomic():
+            submission = Submission.objects.create(
+                reference=definitions.handoff_reference(i),
+                mandant=mandant,
+                unit=unit,
+                assistant=version.assistant,
+                version=version,
+                payload={"answers": definitions.handoff_answers(i), "computed": {}},
+                language="de",
+                idempotency_key=uuid.uuid4(),
+            )
+            attachment = Attachment.objects.create(
+                submission=submission,
+                field_key=definitions.HANDOFF_FILE_FIELD,
+                filename=f"Nachweis-{i + 1}.pdf",
+                content_type="application/pdf",
+                size=stored.size,
+                sha256=stored.sha256,
+                path=stored.path,
+                key=stored.key_header,
+            )
+            answers = {**submission.answers, definitions.HANDOFF_FILE_FIELD: [str(attachment.pk)]}
+            submission.payload = {**submission.payload, "answers": answers}
+            submission.save(update_fields=["payload"])
+        submissions.append(submission)
+    created = time.perf_counter() - started
+    # In production the receipt job has run before the hand-off starts: rendering is not measured.
+    for submission in submissions:
+        receipt_ensure(submission=submission)
+    rendered = time.perf_counter() - started - created
+    schema_uri = settings.KREISWERK_BASE_URL + schema_path(version)
+    schemas = {schema_uri: submission_schema(version.parsed, schema_id=schema_uri)}
+    (workdir / "handoff-schemas.json").write_text(json.dumps(schemas))
+    return {"count": count, "create_seconds": created, "receipt_seconds": rendered, "schema_uri": schema_uri}
+
+
+def _latencies(values: list[float]) -> dict:
+    return {
+        "p50_ms": statistics.median(values),
+        "p95_ms": _percentile(values, 0.95),
+        "mean_ms": statistics.fmean(values),
+        "max_ms": max(values),
+    }
+
+
+def handoff_run(workdir: Path, count: int) -> dict:
+    from django.db import connections
+
+    from kreiswerk.handoff import services
+    from kreiswerk.handoff.contrib.fitconnect import envelope_build, public_key_load
+    from kreiswerk.handoff.models import Delivery, DeliveryEvent
+    from kreiswerk.handoff.package import package_build
+    from kreiswerk.submissions.models import Submission
+
+    receiver = json.loads((workdir / "handoff-receiver.json").read_text())
+    public_key = Path(receiver["public_key_file"]).read_text()
+    submissions = list(Submission.objects.filter(assistant__slug=definitions.HANDOFF_SLUG).order_by("reference"))
+    if len(submissions) != count:
+        raise RuntimeError(f"{len(submissions)} submissions of the hand-off assistant, expected {count}")
+    destination = services.destination_create(
+        assistant=submissions[0].assistant,
+        name="Bench-Fachverfahren",
+        kind="fitconnect",
+        url=receiver["url"] + "/fitconnect",
+        public_key=public_key,
+        destination_id=uuid.uuid4(),
+    )
+    deliveries = [delivery for s in submissions for delivery in services.deliveries_create(submission=s)]
+    if len(deliveries) != count:
+        raise RuntimeError(f"{len(deliveries)} deliveries for {count} submissions")
+
+    # Baseline: the encryption alone, single thread, in process, packages built beforehand.
+    packages, package_ms = [], []
+    for delivery in deliveries:  # timed for the record only: it is part of an attempt, not of the baseline
+        begin = time.perf_counter()
+        packages.append(package_build(submission=delivery.submission))
+        package_ms.append((time.perf_counter() - begin) * 1000)
+    envelope_build(delivery=deliveries[0], package=packages[0], key=public_key_load(public_key))  # warm-up
+    encrypt_ms = []
+    started = time.perf_counter()
+    for delivery, package in zip(deliveries, packages, strict=True):
+        begin = time.perf_counter()
+        envelope_build(delivery=delivery, package=package, key=public_key_load(destination.public_key))
+        encrypt_ms.append((time.perf_counter() - begin) * 1000)
+    encrypt_seconds = time.perf_counter() - started
+    package_bytes = sum(len(package.data) + sum(len(f.content) for f in package.files) for package in packages)
+    del packages
+
+    # The figure: two workers attempt every delivery, each thread with its own connection.
+    todo: queue.SimpleQueue = queue.SimpleQueue()
+    for delivery in deliveries:
+        todo.put(str(delivery.pk))
+    attempt_ms: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        try:
+            while True:
+                try:
+                    delivery_id = todo.get_nowait()
+                except queue.Empty:
+                    return
+                begin = time.perf_counter()
+                result = services.delivery_attempt(delivery_id=delivery_id)
+                elapsed = (time.perf_counter() - begin) * 1000
+                with lock:
+                    attempt_ms.append(elapsed)
+                    if result.status != Delivery.Status.DELIVERED:
+                        errors.append(f"{result.status}: {result.last_error}")
+        except Exception as exc:  # reported, and the figure fails
+            with lock:
+                errors.append(f"{type(exc).__name__}: {exc}")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, name=f"handoff-{n}") for n in range(HANDOFF_WORKERS)]
+    started, cpu = time.perf_counter(), time.process_time()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    handoff_seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
+
+    rows = Delivery.objects.filter(destination=destination)
+    ids = sorted(str(pk) for pk in rows.values_list("pk", flat=True))
+    return {
+        "count": count,
+        "workers": HANDOFF_WORKERS,
+        "handoff": {
+            "seconds": handoff_seconds,
+            "per_second": count / handoff_seconds,
+            "attempts": len(attempt_ms),
+            "sender_cpu_seconds": cpu_seconds,
+            **_latencies(attempt_ms),
+        },
+        "encryption": {"seconds": encrypt_seconds, "per_second": count / encrypt_seconds, **_latencies(encrypt_ms)},
+        "package_build": _latencies(package_ms),
+        "package_mb": package_bytes / MB,
+        "errors": errors[:5],
+        "error_count": len(errors),
+        "verified": {
+            "deliveries": len(ids),
+            "delivered": rows.filter(status=Delivery.Status.DELIVERED).count(),
+            "confirmed": rows.filter(confirmed_at__isnull=False).count(),
+            "attempts_total": sum(rows.values_list("attempts", flat=True)),
+            "delivered_events": DeliveryEvent.objects.filter(
+                delivery__destination=destination, kind=DeliveryEvent.Kind.DELIVERED
+            ).count(),
+            "keys_sha256": hashlib.sha256("\n".join(ids).encode()).hexdigest(),
+        },
+    }
+
+
 COMMANDS = {
     "profile-submit": profile_submit,
     "profile-render": profile_render,
@@ -451,6 +635,8 @@ COMMANDS = {
     "export-run": export_run,
     "cases-data": cases.cases_data,
     "cases-measure": cases.cases_measure,
+    "handoff-data": handoff_data,
+    "handoff-run": handoff_run,
 }
 
 

@@ -6,8 +6,8 @@ BIN=.venv/bin
 status=0
 
 echo "== ruff"
-$BIN/ruff check src tests bench || status=1
-$BIN/ruff format --check src tests bench || status=1
+$BIN/ruff check src tests bench devtools || status=1
+$BIN/ruff format --check src tests bench devtools || status=1
 echo "== bandit"
 $BIN/bandit -q -c pyproject.toml -r src || status=1
 echo "== django checks (production settings)"

@@ -12,6 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kreiswerk.accounts.services import totp_enrolment_device
 from kreiswerk.assistants.models import Assistant, AssistantVersion
+from kreiswerk.handoff.models import Destination
 from kreiswerk.tenancy.management.commands.demo import PASSWORD, demo_definition
 from kreiswerk.tenancy.models import Mandant, Membership, OrganisationalUnit, Role
 from kreiswerk.tenancy.permissions import has_role
@@ -44,6 +45,7 @@ def counts() -> dict:
         "rollen": Membership.objects.count(),
         "assistenten": Assistant.objects.count(),
         "versionen": AssistantVersion.objects.count(),
+        "uebergabeziele": Destination.objects.count(),
     }
 
 
@@ -126,6 +128,7 @@ def test_demo_twice_changes_nothing():
     assert first["mandanten"] == 3
     assert first["assistenten"] == 6
     assert first["versionen"] == 6
+    assert first["uebergabeziele"] == 1
 
 
 def test_demo_keeps_a_changed_password_and_a_retired_assistant():

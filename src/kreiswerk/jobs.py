@@ -30,7 +30,7 @@ def retrying_task(*, max_attempts: int = 6, base_delay_seconds: int = 30, max_de
                 if attempt >= max_attempts:
                     logger.error("job %s failed for good after %s attempts", func.__name__, attempt)
                     raise
-                delay = min(max_delay_seconds, base_delay_seconds * 2 ** (attempt - 1))
+                delay = backoff_seconds(attempt, base=base_delay_seconds, maximum=max_delay_seconds)
                 logger.warning(
                     "job %s attempt %s failed (%s); retrying in %ss",
                     func.__name__,
@@ -49,6 +49,11 @@ def retrying_task(*, max_attempts: int = 6, base_delay_seconds: int = 30, max_de
         return job
 
     return decorator
+
+
+def backoff_seconds(attempt: int, *, base: int, maximum: int) -> int:
+    """The wait after failed attempt number ``attempt`` (1, 2, ...): doubling, capped."""
+    return min(maximum, base * 2 ** (attempt - 1))
 
 
 def enqueue_on_commit(job, **kwargs) -> None:

@@ -384,7 +384,14 @@ def test_post_after_timeout_redirects_without_next(staff_client, form_admin):
 # --- staff pages need both factors ---------------------------------------------------------------
 
 
-STAFF_PAGES = ["accounts:home", "assistants:list", "assistants:import", "submissions:list"]
+STAFF_PAGES = [
+    "accounts:home",
+    "assistants:list",
+    "assistants:import",
+    "assistants:import_fim",
+    "submissions:list",
+    "handoff:deliveries",
+]
 
 
 @pytest.mark.parametrize("name", STAFF_PAGES)

@@ -4,6 +4,7 @@ Every page is checked with axe-core (WCAG 2.1 A/AA) and kept as a screenshot.
 """
 
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +15,7 @@ from kreiswerk.submissions.models import Submission
 from .helpers import Journey, staff_login
 
 pytestmark = pytest.mark.browser
+FIM_SAMPLES = Path(__file__).resolve().parents[1] / "assistants" / "fim_samples"
 
 
 def test_form_builders_pages_are_accessible(demo, browser, artifacts):
@@ -30,6 +32,16 @@ def test_form_builders_pages_are_accessible(demo, browser, artifacts):
     journey.arrived("importieren")
     page.locator("main button[type=submit]").click()  # nothing chosen: the error summary
     journey.arrived("importieren-fehler")
+    page.goto(f"{demo.url}/verwaltung/formulare/fim-importieren/")
+    journey.arrived("fim-importieren")
+    page.locator("main button[type=submit]").click()  # nothing chosen: the error summary
+    journey.arrived("fim-importieren-fehler")
+    page.select_option("select[name=unit]", index=1)
+    page.set_input_files("input[name=schema]", str(FIM_SAMPLES / "S00000094V1.0_xdf2.xml"))
+    page.set_input_files("input[name=codelists]", sorted(map(str, FIM_SAMPLES.glob("C[06]*_genericode.xml"))))
+    page.locator("main button[type=submit]").click()
+    journey.arrived("fim-importbericht")
+    assert "FIM-Importbericht" in page.inner_text("main")
     page.goto(f"{demo.url}/verwaltung/formulare/{assistant.pk}/ausser-betrieb/")
     journey.arrived("ausser-betrieb-bestaetigen")
     journey.assert_accessible()
@@ -124,5 +136,59 @@ def test_the_api_client_pages_are_accessible(demo, browser, artifacts):
     assert "kw1." in page.content()
     page.locator("main a", has_text="Weiter zum API-Zugang").click()
     journey.arrived("api-zugang")
+    journey.assert_accessible()
+    context.close()
+
+
+def test_the_handoff_pages_are_accessible(demo, browser, artifacts):
+    from kreiswerk.handoff.models import Delivery, DeliveryEvent
+
+    assistant = Assistant.objects.get(slug="gewerbeanmeldung")
+    context = browser.get().new_context(viewport={"width": 1280, "height": 900}, locale="de-DE")
+    page = context.new_page()
+    journey = Journey(page, artifacts("verwaltung-uebergaben"))
+    staff_login(page, journey, demo.url, "formulare")
+    page.goto(f"{demo.url}/verwaltung/formulare/{assistant.pk}/")
+    page.locator("main a", has_text="Übergabeziele verwalten").click()
+    journey.arrived("uebergabeziele")
+    page.locator("main a", has_text="Übergabeziel anlegen").click()
+    page.locator("main button[type=submit]").click()  # nothing filled in: the errors
+    journey.arrived("uebergabeziel-fehler")
+    assert "Es gibt ein Problem" in page.inner_text("main")
+    page.fill("input[name=name]", "Statistikamt")
+    page.check("input[name=kind][value=webhook]")
+    page.fill("input[name=url]", "https://statistik.kreis.example/hook")
+    page.locator("main button[type=submit]").click()
+    journey.arrived("uebergabeziel-geheimnis")
+    destination = assistant.destinations.get(name="Statistikamt")
+    assert page.input_value("#secret") == destination.secret
+    page.locator("main a", has_text="Weiter zu den Übergabezielen").click()
+    journey.arrived("uebergabeziele-liste")
+
+    submission = Submission.objects.create(
+        reference="MK-2026-000077",
+        mandant=assistant.mandant,
+        unit=assistant.unit,
+        assistant=assistant,
+        version=assistant.versions.get(),
+        payload={"answers": {"vorname": "Erika"}, "computed": {}},
+        idempotency_key=uuid.uuid4(),
+    )
+    delivery = Delivery.objects.create(
+        destination=destination,
+        submission=submission,
+        status=Delivery.Status.FAILED,
+        attempts=1,
+        last_error="Ziel antwortete mit HTTP 401: Signatur ungültig",
+    )
+    DeliveryEvent.objects.create(delivery=delivery, kind=DeliveryEvent.Kind.CREATED)
+    DeliveryEvent.objects.create(
+        delivery=delivery, kind=DeliveryEvent.Kind.FAILED, attempt=1, http_status=401, detail=delivery.last_error
+    )
+    page.goto(f"{demo.url}/verwaltung/uebergaben/")
+    journey.arrived("uebergaben-fehlgeschlagen")
+    page.locator("main a", has_text="MK-2026-000077").click()
+    journey.arrived("uebergabe-verlauf")
+    assert "Erneut versuchen" in page.inner_text("main")
     journey.assert_accessible()
     context.close()

@@ -16,4 +16,5 @@ def staff_navigation(request) -> dict:
         "nav_submissions": allowed(Role.CASEWORKER),
         "nav_archive": allowed(Role.ARCHIVE),
         "nav_api": allowed(Role.ADMIN),
+        "nav_handoff": allowed(Role.FORM_ADMIN),
     }

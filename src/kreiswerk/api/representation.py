@@ -1,5 +1,6 @@
 """How a submission and an assistant version's schema appear in the API (shared by its routers)."""
 
+from django.conf import settings
 from django.urls import reverse
 
 from kreiswerk.assistants.models import AssistantVersion
@@ -8,6 +9,11 @@ from kreiswerk.submissions.models import Submission
 
 def schema_path(version: AssistantVersion) -> str:
     return reverse("api-v1:assistant_schema", kwargs={"slug": version.assistant.slug, "number": version.number})
+
+
+def schema_uri(version: AssistantVersion) -> str:
+    """The schema's address as hand-off metadata name it: absolute, on the configured base URL."""
+    return settings.KREISWERK_BASE_URL + schema_path(version)
 
 
 def submission_summary(submission: Submission) -> dict:

@@ -1,3 +1,5 @@
+from collections.abc import Sequence
+
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -5,6 +7,7 @@ from django.utils import timezone
 from kreiswerk.tenancy.models import Mandant, OrganisationalUnit
 
 from . import definition as definition_module
+from . import fim
 from .models import Assistant, AssistantVersion
 
 
@@ -48,6 +51,43 @@ def assistant_import(
     if publish:
         version = version_publish(version=version)
     return version
+
+
+def fim_definition_build(
+    *,
+    message: bytes,
+    message_name: str = "Datei",
+    codelists: Sequence[tuple[bytes, str]] = (),
+    slug: str | None = None,
+    allow_missing_codelists: bool = False,
+) -> tuple[dict, fim.ImportReport]:
+    """Read an XDatenfelder message and its genericode lists (``(content, name)``); the draft and its report.
+
+    Raises ``fim.FimError`` (``fim.MissingCodelistsError`` for lists not given) with German problems.
+    Nothing is stored: the caller learns the slug first, to choose the Mandant and the unit.
+    """
+    read = fim.read_message(message, message_name)
+    lists = [fim.read_codelist(content, name) for content, name in codelists]
+    return fim.build_definition(read, lists, slug=slug or None, allow_missing_codelists=allow_missing_codelists)
+
+
+def assistant_import_fim(
+    *,
+    definition: dict,
+    report: fim.ImportReport,
+    mandant: Mandant,
+    unit: OrganisationalUnit,
+    user=None,
+) -> AssistantVersion:
+    """Store a draft built by ``fim_definition_build`` with its report (never published)."""
+    return assistant_import(
+        data=definition,
+        mandant=mandant,
+        unit=unit,
+        user=user,
+        note=report.summary()[:500],
+        import_report=report.as_dict(),
+    )
 
 
 def _apply_metadata(assistant: Assistant, parsed: definition_module.Definition) -> None:

@@ -1,8 +1,10 @@
-"""The form builders' area: import, version history, publish, retire, export.
+"""The form builders' area: import (own format or FIM), version history, publish, retire, export.
 
 Every view limits itself to assistants of units in which the user holds the
 form-builder role (or administration); anything else is answered with 404.
 """
+
+import json
 
 from django.contrib import messages
 from django.db.models import Prefetch
@@ -19,9 +21,16 @@ from kreiswerk.tenancy.models import Role
 from kreiswerk.tenancy.permissions import units_for
 
 from . import definition as definition_module
-from .forms import MAX_IMPORT_BYTES, ImportForm, WindowForm
+from .forms import MAX_FIM_CODELISTS, MAX_FIM_FILE_BYTES, MAX_IMPORT_BYTES, FimImportForm, ImportForm, WindowForm
 from .models import Assistant, AssistantVersion
-from .services import assistant_export, assistant_import, assistant_retire, version_publish
+from .services import (
+    assistant_export,
+    assistant_import,
+    assistant_import_fim,
+    assistant_retire,
+    version_publish,
+)
+from .submission_schema import submission_schema
 
 EXPORT_FORMATS = {
     "yaml": ("application/yaml; charset=utf-8", "yaml"),
@@ -135,13 +144,80 @@ def _import(request):
     return render(request, "assistants/import.html", {"form": form})
 
 
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+@staff_required(role=Role.FORM_ADMIN)
+def assistant_import_fim_view(request):
+    # As above: the limits must be set before the body is parsed.
+    if request.method == "POST":
+        set_upload_limit(request, MAX_FIM_FILE_BYTES, max_files=1 + MAX_FIM_CODELISTS)
+    return _import_fim(request)
+
+
+@csrf_protect
+def _import_fim(request):
+    units = _managed_units(request.user)
+    if request.method != "POST":
+        return render(request, "assistants/import_fim.html", {"form": FimImportForm(units=units)})
+    form = FimImportForm(request.POST, request.FILES, units=units, upload_errors=get_upload_errors(request))
+    if form.is_valid():
+        unit = form.cleaned_data["unit"]
+        try:
+            version = assistant_import_fim(
+                definition=form.definition,
+                report=form.report,
+                mandant=unit.mandant,
+                unit=unit,
+                user=request.user,
+            )
+        except definition_module.DefinitionError as exc:
+            # The builder should only produce valid definitions; if not, the list says what and where.
+            form.problems = list(exc.problems)
+            form.add_error("schema", _("Der aus dem FIM-Schema erzeugte Entwurf enthält Fehler (siehe Liste)."))
+        else:
+            messages.success(
+                request,
+                _(
+                    "Version %(number)s von „%(title)s“ wurde aus dem FIM-Schema als Entwurf gespeichert. "
+                    "Bitte prüfen Sie den Importbericht und den Entwurf vor der Veröffentlichung."
+                )
+                % {"number": version.number, "title": version.assistant.title},
+            )
+            return redirect("assistants:detail", assistant_id=version.assistant_id)
+    return render(request, "assistants/import_fim.html", {"form": form})
+
+
 def _detail_context(assistant: Assistant, window_form: WindowForm | None = None) -> dict:
     versions = list(assistant.versions.select_related("created_by").order_by("-number"))
     return {
         "assistant": assistant,
         "versions": versions,
+        "fim_report": _fim_report(versions),
         "can_retire": any(v.accepts_submissions for v in versions),
         "window_form": window_form or WindowForm(instance=assistant),
+    }
+
+
+def _fim_report(versions: list[AssistantVersion]) -> dict | None:
+    """The import report of the newest version that came from a FIM schema; rules apart from the rest."""
+    version = next((v for v in versions if v.import_report), None)
+    if version is None:
+        return None
+    items = version.import_report.get("items") or []
+    rules = []
+    for item in items:
+        if item.get("kind") == "Regel" and item.get("element_id"):
+            # The element has its own column; the reason need not name it again.
+            prefix = f"an {item['element_id']} „{item.get('element_label', '')}“: "
+            item = {**item, "reason": item.get("reason", "").removeprefix(prefix)}
+        if item.get("kind") == "Regel":
+            rules.append(item)
+    return {
+        "version": version,
+        "report": version.import_report,
+        "counts": version.import_report.get("counts") or {},
+        "rules": rules,
+        "others": [item for item in items if item.get("kind") != "Regel"],
     }
 
 
@@ -176,6 +252,21 @@ def version_export(request, version_id: int, fmt: str):
     text = definition_module.dump_text(assistant_export(version=version), fmt)
     filename = f"{version.assistant.slug}-v{version.number}.{extension}"
     response = HttpResponse(text.encode("utf-8"), content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_GET
+@staff_required(role=Role.FORM_ADMIN)
+def version_schema(request, version_id: int):
+    """The JSON Schema of the version's submission data, for the vendor of a Fachverfahren."""
+    from kreiswerk.api.representation import schema_uri  # the API names the schema; assistants do not build on it
+
+    version = _version_for(request.user, version_id)
+    schema = submission_schema(version.parsed, schema_id=schema_uri(version))
+    response = HttpResponse(json.dumps(schema, ensure_ascii=False, indent=2), content_type="application/schema+json")
+    filename = f"{version.assistant.slug}-v{version.number}.schema.json"
     response["Content-Disposition"] = content_disposition_header(True, filename)
     response["X-Content-Type-Options"] = "nosniff"
     return response

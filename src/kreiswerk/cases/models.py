@@ -363,6 +363,7 @@ class Event(models.Model):
         INQUIRY = "inquiry", _("Rückfrage")
         DECISION = "decision", _("Bescheid")
         APPLICANT_READ = "applicant_read", _("Abruf durch Antragsteller/in")
+        HANDED_OFF = "handed_off", _("Im Fachverfahren angekommen")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

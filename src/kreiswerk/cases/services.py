@@ -235,6 +235,14 @@ def published_case_type_for(assistant_id: int) -> CaseTypeVersion | None:
     )
 
 
+def case_arrival_record(*, submission, destination: str) -> Case | None:
+    """Note in the case's timeline that a Fachverfahren confirmed it has the submission."""
+    case = Case.objects.filter(submission=submission).first()
+    if case is not None:
+        event_add(case, Event.Kind.HANDED_OFF, None, destination=destination)
+    return case
+
+
 def case_open_for_submission(*, submission) -> Case | None:
     """Open the case of a submission whose assistant is linked to a Vorgangsart; idempotent.
 

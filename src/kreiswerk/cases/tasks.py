@@ -26,10 +26,17 @@ NOTICE_REASONS = ("inquiry", "decision")
 
 @retrying_task()
 def submission_case_open(*, submission_id: str) -> None:
-    """Open the case (with receipt and attachments) if the assistant is linked to a Vorgangsart; idempotent."""
+    """Open the case (with receipt and attachments) if the assistant is linked to a Vorgangsart; idempotent.
+
+    Then the hand-off to Fachverfahren starts: after the case, so a confirmed arrival
+    finds the case to note it in.
+    """
+    from kreiswerk.handoff.tasks import handoff_start  # the hand-off builds on cases, not the reverse
+
     submission = Submission.objects.select_related("mandant", "unit", "version", "assistant").get(pk=submission_id)
     if not submission.is_test:
         case_open_for_submission(submission=submission)
+    handoff_start.enqueue(submission_id=submission_id)
 
 
 @retrying_task(max_attempts=8)

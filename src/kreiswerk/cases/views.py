@@ -255,6 +255,8 @@ def _event_text(kind: str, data: dict, definition, names: dict, texts: dict) -> 
     if kind == Event.Kind.CLOSED:
         result = definition.result(data.get("result", ""))
         return _("Vorgang abgeschlossen: %(result)s") % {"result": result.title if result else data.get("result")}
+    if kind == Event.Kind.HANDED_OFF:
+        return _("Im Fachverfahren angekommen: %(destination)s") % {"destination": data.get("destination", "?")}
     key = (kind, data.get("action"))
     if key not in texts:
         text = ACTION_TEXTS.get(key) or ACTION_TEXTS.get((kind, None)) or Event.Kind(kind).label

@@ -6,6 +6,14 @@ import report that names everything a form builder has to look at.
 """
 
 from .builder import ImportReport, build_definition
-from .reader import FimError, read_codelist, read_message
+from .reader import MAX_BYTES, FimError, MissingCodelistsError, read_codelist, read_message
 
-__all__ = ["FimError", "ImportReport", "build_definition", "read_codelist", "read_message"]
+__all__ = [
+    "MAX_BYTES",
+    "FimError",
+    "ImportReport",
+    "MissingCodelistsError",
+    "build_definition",
+    "read_codelist",
+    "read_message",
+]

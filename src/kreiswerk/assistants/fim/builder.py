@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..definition import FORMAT
-from .reader import Child, CodeList, CodeListRef, Field, FimError, Group, Message, Rule, Value
+from .reader import Child, CodeList, CodeListRef, Field, FimError, Group, Message, MissingCodelistsError, Rule, Value
 
 MAX_REPEAT = 100  # the most a kreiswerk repeat allows; FIM's "n" becomes this
 RADIO_LIMIT = 7  # up to this many options as radio buttons (GOV.UK advice), more as a drop-down
@@ -62,6 +62,9 @@ class ReviewItem:
     label: str
     reason: str
     imported: bool = True  # False: the thing is not in the definition at all
+    # For rules: the field, group or schema that carries the rule (shown beside it on the assistant's page).
+    element_id: str = ""
+    element_label: str = ""
 
     def line(self) -> str:
         label = f" „{self.label}“" if self.label and self.label != self.fim_id else ""
@@ -197,7 +200,7 @@ class _Builder:
             if found is None:
                 missing.append(ref)
         if missing and not allow_missing:
-            raise FimError(
+            raise MissingCodelistsError(
                 [
                     f"Die Codeliste {ref.label} ({ref.uri or 'ohne Kennung'}, Version {ref.version or 'unbekannt'}) "
                     "fehlt. Geben Sie die genericode-Datei aus dem XRepository als weitere Datei an."
@@ -638,7 +641,7 @@ class _Builder:
         for rule in item.rules:
             self.report.rules_found += 1
             reason = f"gehört zum nicht übernommenen Element {item.id}; nicht übernommen."
-            self.report.items.append(ReviewItem("Regel", rule.id, rule.name, reason, False))
+            self.report.items.append(ReviewItem("Regel", rule.id, rule.name, reason, False, item.id, item.label))
 
     def _queue_rules(self, fim_field: Field, ctx: _Context, fim: dict) -> None:
         for rule in fim_field.rules:
@@ -716,7 +719,7 @@ class _Builder:
                 note += f" Skript: {rule.script}"
             self.note(None, fim, note)
             reason = f"an {owner_id} „{owner_label}“: {problem}; als Hinweis behalten."
-            self.report.items.append(ReviewItem("Regel", rule.id, rule.name, reason))
+            self.report.items.append(ReviewItem("Regel", rule.id, rule.name, reason, True, owner_id, owner_label))
 
     def translate(self, rule: Rule, scopes: list[dict]) -> str | None:
         """Translate the standard "required when" wording into ``required_if``; else why not."""

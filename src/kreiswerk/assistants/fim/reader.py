@@ -26,6 +26,10 @@ class FimError(ValueError):
         super().__init__("; ".join(self.problems))
 
 
+class MissingCodelistsError(FimError):
+    """The schema refers to code lists that were not given (one problem per list)."""
+
+
 @dataclass
 class Rule:
     id: str

@@ -16,7 +16,12 @@ from django.core.management.base import BaseCommand, CommandError
 from kreiswerk.assistants import definition as definition_module
 from kreiswerk.assistants import fim
 from kreiswerk.assistants.models import Assistant, AssistantVersion
-from kreiswerk.assistants.services import assistant_export, assistant_import
+from kreiswerk.assistants.services import (
+    assistant_export,
+    assistant_import,
+    assistant_import_fim,
+    fim_definition_build,
+)
 from kreiswerk.tenancy.models import Mandant, OrganisationalUnit
 
 
@@ -142,33 +147,34 @@ class Command(BaseCommand):
     def import_fim(self, options) -> None:
         path = options["file"]
         try:
-            message = fim.read_message(_read_bytes(path), path)
-            codelists = [fim.read_codelist(_read_bytes(name), name) for name in options["codelists"]]
-            data, report = fim.build_definition(
-                message,
-                codelists,
+            data, report = fim_definition_build(
+                message=_read_bytes(path),
+                message_name=path,
+                codelists=[(_read_bytes(name), name) for name in options["codelists"]],
                 slug=options.get("slug"),
                 allow_missing_codelists=bool(options.get("allow_missing_codelists")),
             )
         except fim.FimError as exc:
             raise CommandError(problem_text(path, exc.problems, what="Das FIM-Schema")) from exc
-        # The builder should only produce valid definitions; if not, the problem list says what and where.
-        version = self._store(
-            data,
-            options,
-            note=report.summary()[:500],
-            import_report=report.as_dict(),
-            what="Der aus dem FIM-Schema erzeugte Entwurf",
-        )
+        mandant, unit = self._target(data, options)
+        try:
+            version = assistant_import_fim(definition=data, report=report, mandant=mandant, unit=unit)
+        except definition_module.DefinitionError as exc:
+            # The builder should only produce valid definitions; if not, the problem list says what and where.
+            what = "Der aus dem FIM-Schema erzeugte Entwurf"
+            raise CommandError(problem_text(path, exc.problems, what=what)) from exc
         self.stdout.write(report.text())
         self.stdout.write(
             self.style.SUCCESS(self._stored_text(version) + " Bitte prüfen Sie den Entwurf vor der Veröffentlichung.")
         )
 
-    def _store(self, data: dict, options, *, what: str, **extra) -> AssistantVersion:
+    def _target(self, data: dict, options) -> tuple[Mandant, OrganisationalUnit]:
         mandant = mandant_from(options.get("mandant"), assistant_slug=data["slug"])
         existing = Assistant.objects.filter(mandant=mandant, slug=data["slug"]).select_related("unit").first()
-        unit = self._unit(mandant, options.get("unit"), existing)
+        return mandant, self._unit(mandant, options.get("unit"), existing)
+
+    def _store(self, data: dict, options, *, what: str, **extra) -> AssistantVersion:
+        mandant, unit = self._target(data, options)
         try:
             return assistant_import(data=data, mandant=mandant, unit=unit, **extra)
         except definition_module.DefinitionError as exc:

@@ -1,14 +1,20 @@
 from django.core.management.base import BaseCommand
 
 from kreiswerk.api.idempotency import idempotency_keys_purge
+from kreiswerk.handoff.services import deliveries_requeue_due
 from kreiswerk.runner.services import drafts_purge
 
 
 class Command(BaseCommand):
-    help = "Löscht abgelaufene Entwürfe samt Dateien und alte Idempotenzschlüssel der API."
+    help = (
+        "Löscht abgelaufene Entwürfe samt Dateien und alte Idempotenzschlüssel der API; "
+        "stößt fällige oder liegen gebliebene Übergaben an Fachverfahren an."
+    )
 
     def handle(self, *args, **options):
         purged = drafts_purge()
         self.stdout.write(f"{purged} abgelaufene Entwürfe gelöscht.")
         keys = idempotency_keys_purge()
         self.stdout.write(f"{keys} Idempotenzschlüssel der API gelöscht (älter als 7 Tage).")
+        requeued = deliveries_requeue_due()
+        self.stdout.write(f"{requeued} fällige oder liegen gebliebene Übergaben angestoßen.")

@@ -19,6 +19,7 @@ from kreiswerk.assistants.models import Assistant, AssistantVersion
 from kreiswerk.assistants.services import assistant_import, version_publish
 from kreiswerk.cases import casetype as casetype_module
 from kreiswerk.cases.demo import demo_cases_generate, demo_casetypes_load
+from kreiswerk.handoff.demo import demo_destinations_create
 from kreiswerk.tenancy.models import Mandant, OrganisationalUnit, Role
 from kreiswerk.tenancy.services import (
     mandant_create,
@@ -209,6 +210,7 @@ class Command(BaseCommand):
                 self.counts["vorgangsarten"] = len(demo_casetypes_load())
                 self.counts["vorgaenge"] = demo_cases_generate()
                 self.counts["abgelaufen"], self.counts["aussonderung"] = demo_expired_cases_generate()
+                self.counts["uebergabeziele"] = demo_destinations_create()
         except casetype_module.DefinitionError as exc:
             raise CommandError("Eine Demo-Vorgangsart ist ungültig:\n  - " + "\n  - ".join(exc.problems)) from exc
         self.summary(published)
@@ -284,7 +286,7 @@ class Command(BaseCommand):
                 f"{c['konten']} Konten, {c['rollen']} Rollen, {c['versionen']} Assistenten-Versionen, "
                 f"{c['vorgangsarten']} Vorgangsarten, {c['vorgaenge']} Vorgänge, "
                 f"{c['abgelaufen']} alte Vorgänge mit abgelaufener Aufbewahrungsfrist "
-                f"({c['aussonderung']} zur Aussonderung aufgelistet)."
+                f"({c['aussonderung']} zur Aussonderung aufgelistet), {c['uebergabeziele']} Übergabeziele."
             )
         else:
             self.stdout.write("Demo-Daten sind bereits vollständig vorhanden; nichts geändert.")
