@@ -33,7 +33,7 @@ demo: migrate
 	$(BIN)/kreiswerk demo
 
 run: demo
-	$(BIN)/kreiswerk serve
+	bash scripts/run.sh
 
 test: install
 	bash scripts/test.sh

@@ -19,16 +19,17 @@ import argparse
 import hashlib
 import hmac
 import json
-import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import jsonschema
 from joserfc import jwe
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, RSAKey
+
+from devtools.service import LocalService, send
 
 METADATA_SCHEMA = (
     Path(__file__).resolve().parent.parent
@@ -66,7 +67,7 @@ def key_generate(kid: str = "kreiswerk-test") -> RSAKey:
     return RSAKey.generate_key(4096, parameters={"kid": kid, "use": "enc", "alg": "RSA-OAEP-256"}, private=True)
 
 
-class Receiver:
+class Receiver(LocalService):
     """The receiving side; ``start()`` serves it on a port of 127.0.0.1, ``stop()`` takes it away."""
 
     def __init__(
@@ -76,6 +77,7 @@ class Receiver:
         webhook_secret: str = "",
         submission_schemas: dict[str, dict] | None = None,
     ):
+        super().__init__()
         self.keys = KeySet(keys or [])
         self.webhook_secret = webhook_secret
         self.submission_schemas = submission_schemas or {}
@@ -87,49 +89,15 @@ class Receiver:
         self.rejected: list[Rejected] = []
         # Answers to drop after storing: the sender sees a broken connection, as after a crash.
         self.lose_answers = 0
-        self.requests = 0
-        self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self.port = 0
 
     # --- serving ---------------------------------------------------------------------------
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> Receiver:
-        """Serve (again) on the same port as before, or on a free one the first time."""
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self):  # noqa: N802  (http.server's name)
-                receiver._handle(self)
-
-            def log_message(self, *args):
-                pass
-
-        ThreadingHTTPServer.allow_reuse_address = True
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def _handle(self, handler: BaseHTTPRequestHandler) -> None:
+    def handle(self, handler: BaseHTTPRequestHandler, method: str) -> None:
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(length)
-        with self._lock:
-            self.requests += 1
         try:
+            if method != "POST":
+                raise Rejected(405, "Method Not Allowed")
             if handler.path == "/fitconnect":
                 status, answer = self.fitconnect(body, handler.headers)
             elif handler.path == "/webhook":
@@ -152,12 +120,7 @@ class Receiver:
 
     @staticmethod
     def _answer(handler, status: int, payload: dict, content_type: str) -> None:
-        data = json.dumps(payload).encode()
-        handler.send_response(status)
-        handler.send_header("Content-Type", content_type)
-        handler.send_header("Content-Length", str(len(data)))
-        handler.end_headers()
-        handler.wfile.write(data)
+        send(handler, status, json.dumps(payload).encode(), content_type)
 
     # --- checking --------------------------------------------------------------------------
 

@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "kreiswerk.cases",
     "kreiswerk.applicant",
     "kreiswerk.archive",
+    "kreiswerk.payments",
     "kreiswerk.handoff",
     "kreiswerk.api",
     "kreiswerk.audit",
@@ -253,6 +254,20 @@ KREISWERK_DRAFT_DAYS = env_int("KREISWERK_DRAFT_DAYS", 30)
 KREISWERK_HANDOFF_MAX_ATTEMPTS = env_int("KREISWERK_HANDOFF_MAX_ATTEMPTS", 10)
 KREISWERK_HANDOFF_RETRY_SECONDS = env_int("KREISWERK_HANDOFF_RETRY_SECONDS", 30)
 KREISWERK_HANDOFF_ALLOW_HTTP = env_bool("KREISWERK_HANDOFF_ALLOW_HTTP", False)
+
+# Online payment of fees: the provider ("epaybl" for XBezahldienste/ePayBL; empty: none) and its
+# service; an application waiting for its fee expires after KREISWERK_PAYMENT_EXPIRY_HOURS.
+KREISWERK_PAYMENT_PROVIDER = os.environ.get("KREISWERK_PAYMENT_PROVIDER", "")
+KREISWERK_PAYMENT_EXPIRY_HOURS = env_int("KREISWERK_PAYMENT_EXPIRY_HOURS", 72)
+_epaybl_url = os.environ.get("KREISWERK_EPAYBL_URL", "").rstrip("/")
+KREISWERK_EPAYBL_URL = _epaybl_url + "/" if _epaybl_url else ""
+KREISWERK_EPAYBL_TOKEN_URL = os.environ.get("KREISWERK_EPAYBL_TOKEN_URL", "")
+KREISWERK_EPAYBL_CLIENT_ID = os.environ.get("KREISWERK_EPAYBL_CLIENT_ID", "")
+KREISWERK_EPAYBL_CLIENT_SECRET = os.environ.get("KREISWERK_EPAYBL_CLIENT_SECRET", "")
+KREISWERK_EPAYBL_ORIGINATOR_ID = os.environ.get("KREISWERK_EPAYBL_ORIGINATOR_ID", "")
+KREISWERK_EPAYBL_ENDPOINT_ID = os.environ.get("KREISWERK_EPAYBL_ENDPOINT_ID", "")
+# Where the pay page lives, for the Content Security Policy (default: the origin of KREISWERK_EPAYBL_URL).
+KREISWERK_PAYMENT_PAGE_ORIGINS = env_list("KREISWERK_PAYMENT_PAGE_ORIGINS")
 
 EMAIL_BACKEND = os.environ.get(
     "KREISWERK_EMAIL_BACKEND",

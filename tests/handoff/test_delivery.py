@@ -255,3 +255,28 @@ def test_an_inactive_destination_gets_nothing_new(version, fitconnect, receiver,
     services.destination_activate(destination=fitconnect, active=False)
     run_followups(submit(version), django_capture_on_commit_callbacks)
     assert not Delivery.objects.exists() and receiver.requests == 0
+
+
+def test_a_paid_fee_travels_as_payment_information(version, fitconnect, receiver, django_capture_on_commit_callbacks):
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from kreiswerk.payments.models import Payment
+
+    submission = submit(version)
+    Payment.objects.create(
+        submission=submission,
+        provider="epaybl",
+        transaction_id="9c1b-432x-6543",
+        reference="KZ-2026-000123",
+        amount=Decimal("26.00"),
+        method="PAYPAL",
+        status="BOOKED",
+        booked_at=timezone.now(),
+    )
+    run_followups(submission, django_capture_on_commit_callbacks)
+    (received,) = receiver.received.values()
+    information = received.metadata["paymentInformation"]
+    assert information["transactionReference"] == "KZ-2026-000123" and information["status"] == "BOOKED"
+    assert information["grossAmount"] == 26.0 and information["paymentMethod"] == "PAYPAL"

@@ -227,6 +227,7 @@ def _submit(request, draft, definition, answers: dict, file_fields: dict, key: u
             409, "in_progress", _("Dieser Antrag wird gerade schon eingereicht. Bitte fragen Sie gleich noch einmal.")
         ) from None
     try:
-        return submission_submit(draft=draft, submit_key=str(key))
+        # A submitting system settles fees itself; its applications go on at once.
+        return submission_submit(draft=draft, submit_key=str(key), collect_fee=False)
     except SubmitRefused as refusal:
         raise Refused(422, "refused", refusal.message) from None

@@ -22,6 +22,7 @@ from kreiswerk.cases.decisions import decision_retrieved
 from kreiswerk.cases.models import Inquiry
 from kreiswerk.crypto.envelope import DecryptionError
 from kreiswerk.crypto.files import open_decrypted
+from kreiswerk.payments.selectors import allow_pay_page, fee_context
 from kreiswerk.submissions.export import ascii_filename
 from kreiswerk.submissions.filecheck import FileRejected, accept_attribute, type_labels
 from kreiswerk.submissions.links import status_token_valid
@@ -55,6 +56,7 @@ def status(request, submission_id, token):
         "token": token,
         "title": localized(submission.version.parsed.title),
         "case": case,
+        **fee_context(submission),
     }
     if case is not None:
         audit_record(action="case.applicant_read", target=case, request=request, details={"via": "status_link"})
@@ -76,7 +78,7 @@ def status(request, submission_id, token):
                 "case_title": localized(definition.title),
             }
         )
-    return _private(render(request, "applicant/status.html", context))
+    return _private(allow_pay_page(render(request, "applicant/status.html", context)))
 
 
 @never_cache

@@ -146,6 +146,8 @@ class Definition:
     confirmation_email_field: str | None = None
     computed: tuple[Computed, ...] = ()
     fee: str | None = None
+    fee_items: tuple[str, ...] = ()
+    booking: dict = field(default_factory=dict)
     checks: tuple[Check, ...] = ()
     fim: dict = field(default_factory=dict)
     raw: dict = field(default_factory=dict, compare=False, repr=False)
@@ -370,6 +372,8 @@ def build(data: dict) -> Definition:
             for c in data.get("computed", ())
         ),
         fee=data.get("fee"),
+        fee_items=tuple(data.get("fee_items", ())),
+        booking=dict(data.get("booking", {})),
         steps=tuple(
             Step(
                 key=s["key"],
@@ -440,8 +444,14 @@ def _semantic_problems(definition: Definition, data: dict) -> list[str]:
     for check in [*definition.checks, *(c for s in definition.steps for c in s.checks)]:
         if check.field and check.field not in field_keys:
             problems.append(f"Prüfung: Das Feld „{check.field}“ gibt es nicht.")
-    if definition.fee and definition.fee not in {c.key for c in definition.computed}:
+    computed_keys = {c.key for c in definition.computed}
+    if definition.fee and definition.fee not in computed_keys:
         problems.append(f"Gebühr: Der berechnete Wert „{definition.fee}“ fehlt.")
+    if definition.fee_items and not definition.fee:
+        problems.append("Gebühr: Positionen (fee_items) gibt es nur mit einer Gebühr (fee).")
+    for key in definition.fee_items:
+        if key not in computed_keys:
+            problems.append(f"Gebühr: Die Position „{key}“ ist kein berechneter Wert.")
     email_field = definition.confirmation_email_field
     if email_field and (email_field not in field_keys or definition.element(email_field).type != "email"):
         problems.append(f"Bestätigung: „{email_field}“ ist kein E-Mail-Feld.")

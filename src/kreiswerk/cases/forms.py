@@ -1,4 +1,5 @@
 import contextlib
+from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -169,6 +170,14 @@ class ChecklistForm(CaseForm):
 
 class NoteForm(CaseForm):
     text = forms.CharField(label=_("Interne Notiz"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class RefundForm(CaseForm):
+    payment = forms.UUIDField(widget=forms.HiddenInput)
+    amount = forms.DecimalField(
+        label=_("Betrag in Euro"), max_digits=10, decimal_places=2, min_value=Decimal("0.01"), localize=True
+    )
+    reason = forms.CharField(label=_("Grund der Erstattung"), max_length=500)
 
 
 class ReminderForm(CaseForm):

@@ -364,6 +364,7 @@ class Event(models.Model):
         DECISION = "decision", _("Bescheid")
         APPLICANT_READ = "applicant_read", _("Abruf durch Antragsteller/in")
         HANDED_OFF = "handed_off", _("Im Fachverfahren angekommen")
+        REFUND = "refund", _("Erstattung erfasst")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -30,6 +30,8 @@ from kreiswerk.assistants.definition import localized
 from kreiswerk.audit.services import audit_record
 from kreiswerk.crypto.envelope import DecryptionError
 from kreiswerk.crypto.files import open_decrypted
+from kreiswerk.payments.models import Payment
+from kreiswerk.payments.services import RefundRefused, refund_record
 from kreiswerk.submissions.export import CONTENT_TYPES, ascii_filename
 from kreiswerk.submissions.links import status_url
 from kreiswerk.tenancy.models import Role
@@ -255,6 +257,9 @@ def _event_text(kind: str, data: dict, definition, names: dict, texts: dict) -> 
     if kind == Event.Kind.CLOSED:
         result = definition.result(data.get("result", ""))
         return _("Vorgang abgeschlossen: %(result)s") % {"result": result.title if result else data.get("result")}
+    if kind == Event.Kind.REFUND:
+        amount = data.get("amount", "?").replace(".", ",")
+        return _("Erstattung über %(amount)s € erfasst") % {"amount": amount}
     if kind == Event.Kind.HANDED_OFF:
         return _("Im Fachverfahren angekommen: %(destination)s") % {"destination": data.get("destination", "?")}
     key = (kind, data.get("action"))
@@ -414,6 +419,7 @@ def case_detail(request, case_id):
             "steps": _answers(case),
             "assign_form": forms.AssignForm(case=case, people=people) if case.is_open else None,
             "note_form": forms.NoteForm(),
+            **_fee_context(case),
             "reminder_form": forms.ReminderForm(),
             "complete_form": forms.CompleteForm(initial={"on": today}),
             "extend_form": forms.ExtendForm(),
@@ -602,6 +608,32 @@ def _decision_redeliver(request, case):
     return _("Der Bescheid steht erneut zum Abruf bereit.")
 
 
+def _fee_context(case) -> dict:
+    """The application's payments with their refunds, and the booked one a refund can be recorded on."""
+    if case.submission_id is None:
+        return {"payments": []}
+    payments = list(Payment.objects.filter(submission_id=case.submission_id).prefetch_related("refunds"))
+    booked = next((payment for payment in payments if payment.status == "BOOKED"), None)
+    return {"payments": payments, "refundable": booked, "refund_form": forms.RefundForm()}
+
+
+def _refund(request, case):
+    form = forms.RefundForm(request.POST)
+    if not form.is_valid() or case.submission_id is None:
+        raise services.CaseActionRefused(_("Bitte geben Sie Betrag und Grund der Erstattung an."))
+    payment = Payment.objects.filter(pk=form.cleaned_data["payment"], submission_id=case.submission_id).first()
+    if payment is None:
+        raise services.CaseActionRefused(_("Diese Zahlung gibt es nicht."))
+    try:
+        refund = refund_record(
+            payment=payment, amount=form.cleaned_data["amount"], reason=form.cleaned_data["reason"], actor=request.user
+        )
+    except RefundRefused as refusal:
+        raise services.CaseActionRefused(str(refusal)) from None
+    services.event_add(case, Event.Kind.REFUND, request.user, amount=str(refund.amount), payment=str(payment.pk))
+    return _("Die Erstattung ist erfasst; die Kreiskasse zahlt sie aus.")
+
+
 ACTIONS = {
     "uebernehmen": _claim,
     "zuweisen": _assign,
@@ -623,6 +655,7 @@ ACTIONS = {
     "bescheid-zurueckgeben": _decision_return,
     "bescheid-bereitstellen": _decision_deliver,
     "bescheid-erneut-bereitstellen": _decision_redeliver,
+    "erstattung": _refund,
 }
 # After these, the caseworker stays on the Bescheid page.
 DECISION_PAGE_ACTIONS = {"bescheid-entwerfen", "bescheid-speichern", "bescheid-zurueckgeben"}

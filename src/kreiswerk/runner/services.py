@@ -108,6 +108,11 @@ def session_bind_draft(session, draft: Draft) -> None:
     session[SESSION_DRAFTS] = [*ids, str(draft.pk)]
 
 
+def session_owns_submission(session, submission_id) -> bool:
+    """Whether this browser session made the submission (receipt, payment)."""
+    return str(submission_id) in session.get(SESSION_SUBMISSIONS, [])
+
+
 def session_bind_submission(session, submission) -> None:
     ids = list(session.get(SESSION_SUBMISSIONS, []))[-19:]
     if str(submission.pk) not in ids:

@@ -21,6 +21,7 @@ from kreiswerk.assistants import evaluation, fields, rules
 from kreiswerk.assistants.definition import localized
 from kreiswerk.assistants.models import Assistant, AssistantVersion
 from kreiswerk.assistants.selectors import assistants_open, published_version
+from kreiswerk.payments.selectors import allow_pay_page, fee_context
 from kreiswerk.submissions.filecheck import FileRejected
 from kreiswerk.submissions.links import status_path
 from kreiswerk.submissions.models import Attachment, Submission
@@ -581,7 +582,7 @@ def keepalive(request, draft_id):
 
 
 def _submission_for(request, submission_id) -> Submission:
-    if str(submission_id) not in request.session.get(services.SESSION_SUBMISSIONS, []):
+    if not services.session_owns_submission(request.session, submission_id):
         raise Http404
     return get_object_or_404(
         Submission.objects.select_related("assistant__mandant", "assistant__unit", "version"),
@@ -601,8 +602,9 @@ def receipt(request, submission_id):
         "email": submission.answers.get(email_field) if email_field else "",
         "attachments": list(submission.attachments.all()),
         "status_path": status_path(submission.pk),
+        **fee_context(submission),
     }
-    return render(request, "runner/receipt.html", context)
+    return allow_pay_page(render(request, "runner/receipt.html", context))
 
 
 @never_cache

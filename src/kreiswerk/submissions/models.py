@@ -28,6 +28,9 @@ class Submission(models.Model):
     receipt_path = models.CharField(max_length=255, blank=True)
     receipt_key = EncryptionKeyField(null=True, blank=True)
     confirmation_sent_at = models.DateTimeField(null=True, blank=True)
+    # Set while the application waits for its fee; it goes on to the E-Akte once paid.
+    awaiting_payment_since = models.DateTimeField(_("wartet auf Zahlung seit"), null=True, blank=True)
+    payment_expired_at = models.DateTimeField(_("Zahlungsfrist abgelaufen am"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("Antrag")

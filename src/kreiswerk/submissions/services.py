@@ -91,13 +91,18 @@ def _referenced_attachment_ids(definition: Definition, answers: dict) -> set[str
     return ids
 
 
-def submission_submit(*, draft, submit_key: str) -> Submission:
+def submission_submit(*, draft, submit_key: str, collect_fee: bool = True) -> Submission:
     """Turn a complete draft into a submission, exactly once per ``submit_key``.
+
+    With a fee to pay online (``collect_fee``, a provider switched on, an amount above
+    zero), the submission waits for the payment; the follow-up jobs start once it is booked.
 
     A double click, a browser retry or a concurrent request with the same key
     returns the first submission. Everything is written in one transaction:
     a crash before the commit leaves the draft as it was, ready for a retry.
     """
+    from kreiswerk.payments.services import fee_to_collect  # payments build on submissions
+
     try:
         key = uuid.UUID(str(submit_key))
     except ValueError as exc:
@@ -154,7 +159,11 @@ def submission_submit(*, draft, submit_key: str) -> Submission:
             # Clearing the hash ends the resume link (not a password).
             locked.resume_token_hash = ""  # nosec B105
             locked.save(update_fields=["submitted", "answers", "resume_token_hash", "updated_at"])
-            followup_enqueue(submission)
+            if collect_fee and fee_to_collect(submission):
+                submission.awaiting_payment_since = timezone.now()
+                submission.save(update_fields=["awaiting_payment_since"])
+            else:
+                followup_enqueue(submission)
     except IntegrityError:
         # Another process committed the same key between our check and our insert.
         existing = Submission.objects.filter(idempotency_key=key).first()

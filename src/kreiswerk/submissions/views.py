@@ -190,6 +190,7 @@ def submission_detail(request, submission_id):
             "title": localized(definition.title),
             "steps": answer_sections(definition, submission.answers, files=files),
             "computed": _computed_rows(definition, submission.computed),
+            "payments": list(submission.payments.order_by("created_at")),
             "attachments": [
                 {"attachment": attachment, "field": labels.get(attachment.field_key, "")} for attachment in attachments
             ],

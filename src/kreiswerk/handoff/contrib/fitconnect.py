@@ -34,6 +34,8 @@ from ..transport import post_delivery, url_problem
 METADATA_SCHEMA = "https://schema.fitko.de/fit-connect/metadata/1.0.0/metadata.schema.json"
 KEY_ALGORITHM = "RSA-OAEP-256"
 CONTENT_ALGORITHM = "A256GCM"
+# FIT-Connect's payment methods; XBezahldienste reports the same names.
+PAYMENT_METHODS = {"GIROPAY", "PAYDIRECT", "CREDITCARD", "PAYPAL", "INVOICE", "OTHER"}
 MIN_KEY_BITS = 4096  # what FIT-Connect requires of a destination's encryption key
 REGISTRY = jwe.JWERegistry(algorithms=[KEY_ALGORITHM, CONTENT_ALGORITHM])
 METADATA_SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schemas" / "fitconnect-metadata-1.0.0.schema.json"
@@ -109,10 +111,27 @@ def metadata_build(package: Package) -> dict:
     address = confirmation_address(submission)
     if address:
         metadata["replyChannel"] = {"eMail": {"address": address}}
+    payment = submission.payments.filter(status="BOOKED").first()
+    if payment is not None:
+        metadata["paymentInformation"] = payment_information(payment)
     error = jsonschema.exceptions.best_match(metadata_validator().iter_errors(metadata))
     if error is not None:
         raise PackageInvalid(f"metadata break the FIT-Connect schema at {error.json_path}: {error.validator}")
     return metadata
+
+
+def payment_information(payment) -> dict:
+    """The booked payment as FIT-Connect's ``paymentInformation``."""
+    information = {
+        "transactionReference": payment.reference or str(payment.request_id),
+        "transactionId": (payment.transaction_id or str(payment.request_id))[:36],
+        "paymentMethod": payment.method if payment.method in PAYMENT_METHODS else "OTHER",
+        "status": payment.status,
+        "grossAmount": float(payment.amount),
+    }
+    if payment.booked_at:
+        information["transactionTimestamp"] = payment.booked_at.isoformat()
+    return information
 
 
 def envelope_build(*, delivery: Delivery, package: Package, key: RSAKey) -> dict:

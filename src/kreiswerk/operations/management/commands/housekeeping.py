@@ -2,13 +2,14 @@ from django.core.management.base import BaseCommand
 
 from kreiswerk.api.idempotency import idempotency_keys_purge
 from kreiswerk.handoff.services import deliveries_requeue_due
+from kreiswerk.payments.services import payments_expire
 from kreiswerk.runner.services import drafts_purge
 
 
 class Command(BaseCommand):
     help = (
         "Löscht abgelaufene Entwürfe samt Dateien und alte Idempotenzschlüssel der API; "
-        "stößt fällige oder liegen gebliebene Übergaben an Fachverfahren an."
+        "stößt fällige oder liegen gebliebene Übergaben an Fachverfahren an; lässt unbezahlte Anträge verfallen."
     )
 
     def handle(self, *args, **options):
@@ -18,3 +19,5 @@ class Command(BaseCommand):
         self.stdout.write(f"{keys} Idempotenzschlüssel der API gelöscht (älter als 7 Tage).")
         requeued = deliveries_requeue_due()
         self.stdout.write(f"{requeued} fällige oder liegen gebliebene Übergaben angestoßen.")
+        expired = payments_expire()
+        self.stdout.write(f"{expired} Anträge ohne rechtzeitige Zahlung verfallen.")

@@ -1,0 +1,203 @@
+"""A citizen pays the fee at the (local) pay page; only the provider's word books the payment, exactly once."""
+
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from django.utils import timezone
+
+from kreiswerk.payments.models import Payment, PaymentEvent, Status
+from kreiswerk.payments.services import payments_expire
+
+from .conftest import owning, submit
+
+pytestmark = pytest.mark.django_db
+
+
+def begin(client, submission, **extra):
+    return client.post(f"/zahlung/antrag/{submission.pk}/", extra)
+
+
+def notify(client, body, provider: str = "epaybl") -> int:
+    return client.post(f"/zahlung/benachrichtigung/{provider}/", body, content_type="application/json").status_code
+
+
+def on_pay_page(paypage, response, action: str, method: str = "CREDITCARD") -> httpx.Response:
+    """What the citizen's browser does at the pay page: one button."""
+    assert response.status_code == 302 and response["Location"].startswith(paypage.url + "/pay/")
+    return httpx.post(response["Location"], data={"action": action, "method": method}, follow_redirects=False)
+
+
+def back(client, answer: httpx.Response):
+    location = answer.headers["Location"]
+    return client.get(urlsplit(location).path + ("?" + urlsplit(location).query if urlsplit(location).query else ""))
+
+
+def test_the_citizen_pays_and_the_application_goes_on(version, paypage, client, django_capture_on_commit_callbacks):
+    submission = submit(version)
+    response = begin(owning(client, submission), submission)
+    answer = on_pay_page(paypage, response, "pay", "PAYPAL")
+    assert answer.status_code == 303
+    payment = Payment.objects.get(submission=submission)
+    assert answer.headers["Location"] == f"http://127.0.0.1:8000/zahlung/{payment.pk}/zurueck/"
+    with django_capture_on_commit_callbacks(execute=False) as started:
+        page = back(client, answer)
+    assert page.status_code == 200 and "Vielen Dank, Ihre Zahlung ist eingegangen" in page.content.decode()
+    payment.refresh_from_db()
+    assert payment.status == Status.BOOKED and payment.method == "PAYPAL"
+    assert payment.reference.startswith("KZ-") and payment.reference in page.content.decode()
+    assert payment.booked_at is not None
+    assert len(started) == 1  # the follow-up chain (receipt, case, hand-off) starts once
+    assert list(payment.events.values_list("source", "status")) == [("start", "INITIAL"), ("return", "BOOKED")]
+
+
+@pytest.mark.parametrize(
+    ("action", "status", "text"), [("fail", "FAILED", "fehlgeschlagen"), ("cancel", "CANCELED", "abgebrochen")]
+)
+def test_failure_and_cancel_book_nothing_and_offer_a_new_attempt(version, paypage, client, action, status, text):
+    submission = submit(version)
+    answer = on_pay_page(paypage, begin(owning(client, submission), submission), action)
+    page = back(client, answer).content.decode()
+    first = Payment.objects.get(submission=submission)
+    assert first.status == status and text in page and "Erneut bezahlen" in page
+    again = begin(client, submission)
+    second = Payment.objects.exclude(pk=first.pk).get(submission=submission)
+    assert second.request_id != first.request_id and again["Location"] != response_location(first)
+    on_pay_page(paypage, again, "pay")
+    second.refresh_from_db()
+    assert second.status == Status.INITIAL  # nobody has come back yet: nothing is assumed
+
+
+def response_location(payment) -> str:
+    return payment.pay_url
+
+
+def test_a_timeout_leaves_the_payment_open_until_it_expires(version, paypage, client, settings):
+    submission = submit(version)
+    answer = on_pay_page(paypage, begin(owning(client, submission), submission), "timeout")
+    assert answer.status_code == 200 and "abgelaufen" in answer.text
+    payment = Payment.objects.get(submission=submission)
+    page = client.get(f"/zahlung/{payment.pk}/zurueck/").content.decode()
+    assert "noch nicht bestätigt" in page
+    assert payments_expire() == 0
+    later = timezone.now() + timedelta(hours=settings.KREISWERK_PAYMENT_EXPIRY_HOURS + 1)
+    assert payments_expire(now=later) == 1
+    payment.refresh_from_db()
+    assert payment.status == Status.CANCELED
+    assert payment.events.filter(source=PaymentEvent.Source.EXPIRY).exists()
+    submission.refresh_from_db()
+    assert submission.payment_expired_at is not None
+    assert begin(client, submission).status_code == 200  # "Keine Zahlung offen": it cannot be paid any more
+    assert payments_expire(now=later) == 0
+
+
+def test_ten_notifications_before_the_return_book_once(version, paypage, client, django_capture_on_commit_callbacks):
+    submission = submit(version)
+    begin(owning(client, submission), submission)
+    payment = Payment.objects.get(submission=submission)
+    paypage.settle(payment.transaction_id, "BOOKED")
+    body = {"transactionId": payment.transaction_id, "status": "BOOKED"}
+    with django_capture_on_commit_callbacks(execute=False) as started:
+        for _ in range(10):
+            assert (
+                client.post("/zahlung/benachrichtigung/epaybl/", body, content_type="application/json").status_code
+                == 204
+            )
+        client.get(f"/zahlung/{payment.pk}/zurueck/")
+    payment.refresh_from_db()
+    assert payment.status == Status.BOOKED
+    assert payment.events.filter(status=Status.BOOKED).count() == 1
+    assert payment.events.get(status=Status.BOOKED).source == PaymentEvent.Source.NOTIFICATION
+    assert len(started) == 1
+
+
+def test_the_pay_page_service_notifies_over_http(version, paypage, live_server, client, settings):
+    paypage.notify_url = f"{live_server.url}/zahlung/benachrichtigung/epaybl/"
+    submission = submit(version)
+    begin(owning(client, submission), submission)
+    payment = Payment.objects.get(submission=submission)
+    paypage.settle(payment.transaction_id, "BOOKED")
+    for _ in range(3):
+        assert paypage.notify(payment.transaction_id) == 204
+    payment.refresh_from_db()
+    assert payment.status == Status.BOOKED and payment.events.filter(status=Status.BOOKED).count() == 1
+
+
+def test_forged_notifications_and_tampered_returns_change_nothing(version, paypage, client):
+    submission = submit(version)
+    begin(owning(client, submission), submission)
+    payment = Payment.objects.get(submission=submission)
+    forged = [
+        {"transactionId": payment.transaction_id, "status": "BOOKED"},  # the service says INITIAL
+        {"transactionId": "00000000-0000-0000-0000-000000000000", "status": "BOOKED"},
+        {"status": "BOOKED"},
+    ]
+    for body in forged:
+        assert (
+            client.post("/zahlung/benachrichtigung/epaybl/", body, content_type="application/json").status_code == 204
+        )
+    assert (
+        client.post("/zahlung/benachrichtigung/epaybl/", b"kein json", content_type="application/json").status_code
+        == 204
+    )
+    assert (
+        client.post("/zahlung/benachrichtigung/unbekannt/", forged[0], content_type="application/json").status_code
+        == 204
+    )
+    tampered = client.get(f"/zahlung/{payment.pk}/zurueck/?status=BOOKED&paymentStatus=BOOKED&amount=0.01")
+    assert "noch nicht bestätigt" in tampered.content.decode()
+    payment.refresh_from_db()
+    assert payment.status == Status.INITIAL
+    assert list(payment.events.values_list("status", flat=True)) == ["INITIAL"]
+
+
+def test_the_amount_is_the_servers_whatever_the_browser_sends(version, paypage, client):
+    submission = submit(version, fee="26.00")
+    response = begin(owning(client, submission), submission, amount="0.01", grosAmount="0.01", gebuehr="0.01")
+    payment = Payment.objects.get(submission=submission)
+    assert str(payment.amount) == "26.00"
+    transaction = paypage.transactions[payment.transaction_id]
+    assert transaction["paymentRequest"]["grosAmount"] == 26.0
+    assert sum(item["totalNetAmount"] for item in transaction["paymentRequest"]["items"]) == 26.0
+    assert response["Location"] == payment.pay_url
+
+
+def test_starting_twice_reuses_the_open_payment(version, paypage, client):
+    submission = submit(version)
+    first = begin(owning(client, submission), submission)
+    second = begin(client, submission)
+    assert first["Location"] == second["Location"]
+    assert Payment.objects.filter(submission=submission).count() == 1 and len(paypage.transactions) == 1
+
+
+def test_only_the_submitting_browser_or_the_status_link_may_pay(version, paypage, client):
+    from kreiswerk.submissions.links import status_token
+
+    submission = submit(version)
+    assert begin(client, submission).status_code == 404
+    assert begin(client, submission, token="falsch").status_code == 404
+    assert begin(client, submission, token=status_token(submission.pk)).status_code == 302
+
+
+def test_without_a_provider_or_a_fee_nothing_is_collected(version, paypage, client, settings):
+    from kreiswerk.payments.services import fee_to_collect
+
+    assert fee_to_collect(submit(version)) and not fee_to_collect(submit(version, fee="0.00"))
+    settings.KREISWERK_PAYMENT_PROVIDER = ""
+    assert not fee_to_collect(submit(version))
+    settled = submit(version)
+    settled.awaiting_payment_since = None
+    settled.save()
+    page = begin(owning(client, settled), settled)
+    assert page.status_code == 200 and "Keine Zahlung offen" in page.content.decode()
+
+
+def test_a_provider_that_does_not_answer_gets_a_german_page_not_a_500(version, paypage, client):
+    paypage.stop()
+    submission = submit(version)
+    page = begin(owning(client, submission), submission)
+    assert page.status_code == 503 and "nicht erreichbar" in page.content.decode()
+    paypage.start()
+    assert begin(client, submission).status_code == 302  # the same payment, the same requestId
+    assert Payment.objects.filter(submission=submission).count() == 1

@@ -1,0 +1,70 @@
+"""A caseworker records a refund against the case; never more than was paid."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from kreiswerk.audit.models import AuditEntry
+from kreiswerk.cases.models import Event
+from kreiswerk.cases.services import case_open_for_submission
+from kreiswerk.payments.models import Payment, Refund
+from tests.cases.conftest import casetype_definition
+
+from .conftest import submit
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def paid_case(version, mandant, unit):
+    from kreiswerk.cases import services
+
+    services.filing_position_ensure(mandant=mandant, number="82", title="Gewerbe")
+    services.filing_position_ensure(mandant=mandant, number="82.10", title="Gewerbeanzeigen")
+    services.casetype_import(data=casetype_definition(), mandant=mandant, unit=unit, publish=True)
+    submission = submit(version)
+    payment = Payment.objects.create(
+        submission=submission,
+        provider="epaybl",
+        transaction_id="t-1",
+        reference="KZ-2026-000009",
+        amount=Decimal("26.00"),
+        status="BOOKED",
+        booked_at=timezone.now() - datetime.timedelta(days=1),
+    )
+    return case_open_for_submission(submission=submission), payment
+
+
+def refund(client, case, payment, amount: str, reason: str = "Antrag zurückgenommen"):
+    url = f"/verwaltung/vorgaenge/{case.pk}/erstattung/"
+    return client.post(url, {"payment": str(payment.pk), "amount": amount, "reason": reason}, follow=True)
+
+
+def test_a_caseworker_records_refunds_up_to_the_amount_paid(paid_case, caseworker, staff_client):
+    case, payment = paid_case
+    client = staff_client(caseworker)
+    page = client.get(f"/verwaltung/vorgaenge/{case.pk}/").content.decode()
+    assert "KZ-2026-000009" in page and "Erstattung erfassen" in page
+
+    done = refund(client, case, payment, "10,00").content.decode()
+    assert "Die Erstattung ist erfasst" in done and "Erstattung über 10,00 € erfasst" in done
+    too_much = refund(client, case, payment, "16,01").content.decode()
+    assert "höchstens 16,00 €" in too_much
+    refund(client, case, payment, "16,00")
+    assert [r.amount for r in Refund.objects.order_by("recorded_at")] == [Decimal("10.00"), Decimal("16.00")]
+    assert Refund.objects.first().recorded_by == caseworker and Refund.objects.first().reason == "Antrag zurückgenommen"
+    assert case.events.filter(kind=Event.Kind.REFUND).count() == 2
+    assert AuditEntry.objects.filter(action="payment.refund").count() == 2
+    assert "höchstens 0,00 €" in refund(client, case, payment, "0,01").content.decode()
+
+
+def test_nonsense_gets_a_german_message(paid_case, caseworker, staff_client):
+    case, payment = paid_case
+    client = staff_client(caseworker)
+    assert "Betrag und Grund" in refund(client, case, payment, "zehn").content.decode()
+    assert "Betrag und Grund" in refund(client, case, payment, "5,00", reason="").content.decode()
+    Payment.objects.filter(pk=payment.pk).update(status="FAILED")
+    assert "nur eine bezahlte Gebühr" in refund(client, case, payment, "5,00").content.decode()
+    assert not Refund.objects.exists()
