@@ -21,6 +21,7 @@ import hmac
 import json
 import time
 from dataclasses import dataclass, field
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
@@ -44,6 +45,15 @@ JWE_REGISTRY = jwe.JWERegistry(algorithms=["RSA-OAEP-256", "A256GCM"])
 # joserfc refuses ciphertexts over 64 KiB by default (a 48 KiB file); a Fachverfahren takes
 # every upload the product accepts, so room for 64 MiB of plaintext in base64url.
 JWE_REGISTRY.max_ciphertext_length = 4 * (64 * 1024 * 1024) // 3 + 4
+
+
+def _multiple_of(validator, divisor, instance, schema):
+    # Binary floats would call 19.99 no multiple of 0.01; money is checked in decimal.
+    if validator.is_type(instance, "number") and Decimal(str(instance)) % Decimal(str(divisor)) != 0:
+        yield jsonschema.ValidationError(f"{instance!r} is not a multiple of {divisor}")
+
+
+DecimalValidator = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"multipleOf": _multiple_of})
 
 
 class Rejected(Exception):
@@ -81,7 +91,7 @@ class Receiver(LocalService):
         self.keys = KeySet(keys or [])
         self.webhook_secret = webhook_secret
         self.submission_schemas = submission_schemas or {}
-        self.metadata_validator = jsonschema.Draft202012Validator(
+        self.metadata_validator = DecimalValidator(
             json.loads(METADATA_SCHEMA.read_text(encoding="utf-8")),
             format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
         )
@@ -185,15 +195,16 @@ class Receiver(LocalService):
         expected = hmac.new(self.webhook_secret.encode(), stamp.encode() + b"." + body, hashlib.sha512).hexdigest()
         if not self.webhook_secret or not hmac.compare_digest(expected, given):
             raise Rejected(401, "Signatur ungültig")
-        payload = json.loads(body)
-        if (
-            hashlib.sha512(
-                json.dumps(payload["data"], ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
-            ).hexdigest()
-            != payload["data_sha512"]
-        ):
+        try:
+            payload = json.loads(body)
+            data = json.dumps(payload["data"], ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+            claimed = payload["data_sha512"]
+            # The signed id, not a header outside the signature: a replayed body is stored once.
+            key = str(payload["id"])
+        except (ValueError, KeyError, TypeError):
+            raise Rejected(422, "Kein gültiger Webhook-Inhalt") from None
+        if hashlib.sha512(data).hexdigest() != claimed:
             raise Rejected(422, "Hashwert der Fachdaten stimmt nicht")
-        key = headers.get("Idempotency-Key") or payload.get("id") or ""
         return self._remember(Received(key=key, kind="webhook", metadata=None, data=payload))
 
 

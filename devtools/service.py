@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -14,6 +16,7 @@ class LocalService:
         self.requests = 0
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
+        self._connections: set[socket.socket] = set()
 
     @property
     def url(self) -> str:
@@ -24,6 +27,16 @@ class LocalService:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+
+            def setup(self):
+                super().setup()
+                with service._lock:
+                    service._connections.add(self.connection)
+
+            def finish(self):
+                with service._lock:
+                    service._connections.discard(self.connection)
+                super().finish()
 
             def do_GET(self):  # noqa: N802  (http.server's name)
                 service._count()
@@ -45,10 +58,16 @@ class LocalService:
         return self
 
     def stop(self) -> None:
+        """Go away as a crashed service would: kept-alive connections end too."""
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        with self._lock:
+            connections, self._connections = self._connections, set()
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
     def _count(self) -> None:
         with self._lock:

@@ -237,6 +237,7 @@ def concrete_urls(world) -> dict[str, str]:
         "handoff:destination_create": reverse("handoff:destination_create", args=[assistant.pk]),
         "handoff:destination_edit": reverse("handoff:destination_edit", args=[1]),
         "handoff:destination_switch": reverse("handoff:destination_switch", args=[1]),
+        "treasury:list": reverse("treasury:list"),
         "payments:begin": reverse("payments:begin", args=[submission.pk]),
         "payments:return": reverse("payments:return", args=[uuid.uuid4()]),
         "payments:notification": reverse("payments:notification", args=["epaybl"]),

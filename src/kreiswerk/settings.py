@@ -251,7 +251,7 @@ KREISWERK_ARCHIVE_NAME = os.environ.get("KREISWERK_ARCHIVE_NAME", "Kreisarchiv")
 KREISWERK_DRAFT_DAYS = env_int("KREISWERK_DRAFT_DAYS", 30)
 # Hand-off to Fachverfahren: attempts per delivery, the first wait (it doubles, up to an hour),
 # and whether plain http is allowed beyond this machine (never in production).
-KREISWERK_HANDOFF_MAX_ATTEMPTS = env_int("KREISWERK_HANDOFF_MAX_ATTEMPTS", 10)
+KREISWERK_HANDOFF_MAX_ATTEMPTS = env_int("KREISWERK_HANDOFF_MAX_ATTEMPTS", 30)
 KREISWERK_HANDOFF_RETRY_SECONDS = env_int("KREISWERK_HANDOFF_RETRY_SECONDS", 30)
 KREISWERK_HANDOFF_ALLOW_HTTP = env_bool("KREISWERK_HANDOFF_ALLOW_HTTP", False)
 

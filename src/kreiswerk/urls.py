@@ -12,6 +12,7 @@ urlpatterns = [
     path("verwaltung/vorgaenge/", include("kreiswerk.cases.urls")),
     path("verwaltung/aussonderung/", include("kreiswerk.archive.urls")),
     path("zahlung/", include("kreiswerk.payments.urls")),
+    path("verwaltung/kasse/", include("kreiswerk.payments.staff_urls")),
     path("mein-antrag/", include("kreiswerk.applicant.urls")),
     path("verwaltung/uebergaben/", include("kreiswerk.handoff.urls")),
     path("verwaltung/api-zugaenge/", include("kreiswerk.api.admin_urls")),

@@ -59,3 +59,11 @@ def test_a_client_without_the_scope_is_refused_and_one_of_another_unit_finds_not
     assert refused.status_code == 403 and "submissions:read" in refused.json()["detail"]
     assert http(elsewhere).get(f"/api/v1/submissions/{submission.pk}").status_code == 404
     assert http(elsewhere).get("/api/v1/submissions").json()["items"] == []
+
+
+def test_empty_and_unknown_query_parameters_are_refused_in_both_languages(api):
+    for query, code in [({"assistant": ""}, "empty_parameter"), ({"assistent": "x"}, "unknown_parameter")]:
+        response = api.get("/api/v1/submissions", query)
+        body = response.json()
+        assert response.status_code == 422 and body["code"] == code
+        assert body["messages"]["de"] != body["messages"]["en"] and "assistent" in str(body) or "assistant" in str(body)

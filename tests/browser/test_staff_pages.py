@@ -147,7 +147,7 @@ def test_the_handoff_pages_are_accessible(demo, browser, artifacts):
     context = browser.get().new_context(viewport={"width": 1280, "height": 900}, locale="de-DE")
     page = context.new_page()
     journey = Journey(page, artifacts("verwaltung-uebergaben"))
-    staff_login(page, journey, demo.url, "formulare")
+    staff_login(page, journey, demo.url, "administration")
     page.goto(f"{demo.url}/verwaltung/formulare/{assistant.pk}/")
     page.locator("main a", has_text="Übergabeziele verwalten").click()
     journey.arrived("uebergabeziele")

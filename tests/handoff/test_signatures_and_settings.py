@@ -117,3 +117,23 @@ def test_one_name_per_assistant(version, webhook):
             assistant=version.assistant, name="Statistik", kind="email", email="statistik@kreis.example"
         )
     assert "schon ein Übergabeziel" in error.value.message_dict["name"][0]
+
+
+def test_every_cent_amount_fits_the_fitconnect_metadata_schema():
+    from kreiswerk.handoff.contrib.fitconnect import metadata_validator
+
+    validator = metadata_validator()
+    for cents in range(1, 10_001):
+        metadata = {
+            "contentStructure": {"attachments": []},
+            "paymentInformation": {
+                "transactionReference": "KZ-1",
+                "transactionId": "t-1",
+                "paymentMethod": "PAYPAL",
+                "status": "BOOKED",
+                "grossAmount": cents / 100,
+            },
+        }
+        assert not list(validator.iter_errors(metadata)), cents / 100
+    wrong = {**metadata, "paymentInformation": {**metadata["paymentInformation"], "grossAmount": 19.999}}
+    assert list(validator.iter_errors(wrong))

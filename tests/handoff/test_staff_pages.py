@@ -53,14 +53,14 @@ def test_other_units_and_other_roles_see_nothing(failed, other_unit, caseworker,
     assert stranger.get(f"/verwaltung/uebergaben/{failed.pk}/").status_code == 404
     assert stranger.post(f"/verwaltung/uebergaben/{failed.pk}/erneut/").status_code == 404
     assert stranger.get(f"/verwaltung/uebergaben/ziele/{failed.submission.assistant_id}/").status_code == 404
-    assert stranger.get(f"/verwaltung/uebergaben/ziel/{failed.destination_id}/").status_code == 404
+    assert stranger.get(f"/verwaltung/uebergaben/ziel/{failed.destination_id}/").status_code == 403
     assert staff_client(caseworker).get("/verwaltung/uebergaben/").status_code == 403
     failed.refresh_from_db()
     assert failed.status == Delivery.Status.FAILED
 
 
-def test_a_webhook_destination_gets_a_generated_secret_shown_once(version, form_admin, staff_client):
-    client = staff_client(form_admin)
+def test_a_webhook_destination_gets_a_generated_secret_shown_once(version, administrator, staff_client):
+    client = staff_client(administrator)
     url = f"/verwaltung/uebergaben/ziele/{version.assistant_id}/neu/"
     assert client.get(url).status_code == 200
     response = client.post(url, {"name": "Statistik", "kind": "webhook", "url": "https://statistik.kreis.example/h"})
@@ -81,8 +81,8 @@ def test_a_webhook_destination_gets_a_generated_secret_shown_once(version, form_
     assert not Destination.objects.get(pk=destination.pk).is_active
 
 
-def test_wrong_settings_get_german_messages_not_a_500(version, form_admin, staff_client):
-    client = staff_client(form_admin)
+def test_wrong_settings_get_german_messages_not_a_500(version, administrator, staff_client):
+    client = staff_client(administrator)
     url = f"/verwaltung/uebergaben/ziele/{version.assistant_id}/neu/"
     response = client.post(
         url, {"name": "FV", "kind": "fitconnect", "url": "http://fv.kreis.example/x", "public_key": "{kein json"}
@@ -93,3 +93,18 @@ def test_wrong_settings_get_german_messages_not_a_500(version, form_admin, staff
     assert client.post(url, {"name": "", "kind": "email", "email": "x"}).status_code == 200
     assert client.post(url, {"name": "X", "kind": "telefax"}).status_code == 200
     assert not Destination.objects.exists()
+
+
+def test_form_builders_see_destinations_but_only_administration_sets_them_up(
+    version, webhook, form_admin, administrator, staff_client
+):
+    builder = staff_client(form_admin)
+    listing = builder.get(f"/verwaltung/uebergaben/ziele/{version.assistant_id}/").content.decode()
+    assert (
+        "Statistik" in listing and "Übergabeziel anlegen" not in listing and "richtet die Administration ein" in listing
+    )
+    assert builder.get(f"/verwaltung/uebergaben/ziele/{version.assistant_id}/neu/").status_code == 403
+    assert builder.post(f"/verwaltung/uebergaben/ziel/{webhook.pk}/", {"name": "X"}).status_code == 403
+    assert builder.post(f"/verwaltung/uebergaben/ziel/{webhook.pk}/schalten/", {"active": "0"}).status_code == 403
+    admin = staff_client(administrator).get(f"/verwaltung/uebergaben/ziele/{version.assistant_id}/").content.decode()
+    assert "Übergabeziel anlegen" in admin

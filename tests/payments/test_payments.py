@@ -84,12 +84,16 @@ def test_a_timeout_leaves_the_payment_open_until_it_expires(version, paypage, cl
     later = timezone.now() + timedelta(hours=settings.KREISWERK_PAYMENT_EXPIRY_HOURS + 1)
     assert payments_expire(now=later) == 1
     payment.refresh_from_db()
-    assert payment.status == Status.CANCELED
+    assert payment.status == Status.INITIAL  # still open at the provider: a late booking must not be lost
     assert payment.events.filter(source=PaymentEvent.Source.EXPIRY).exists()
     submission.refresh_from_db()
     assert submission.payment_expired_at is not None
-    assert begin(client, submission).status_code == 200  # "Keine Zahlung offen": it cannot be paid any more
+    assert begin(client, submission).status_code == 200  # "Keine Zahlung offen": it cannot be started any more
     assert payments_expire(now=later) == 0
+    paypage.settle(payment.transaction_id, "BOOKED")  # the pay page was still open: paid after all
+    client.get(f"/zahlung/{payment.pk}/zurueck/")
+    submission.refresh_from_db()
+    assert submission.payment_expired_at is None and submission.awaiting_payment_since is None
 
 
 def test_ten_notifications_before_the_return_book_once(version, paypage, client, django_capture_on_commit_callbacks):
@@ -201,3 +205,38 @@ def test_a_provider_that_does_not_answer_gets_a_german_page_not_a_500(version, p
     paypage.start()
     assert begin(client, submission).status_code == 302  # the same payment, the same requestId
     assert Payment.objects.filter(submission=submission).count() == 1
+
+
+def test_an_unreachable_provider_postpones_the_expiry(version, paypage, client, settings):
+    submission = submit(version)
+    begin(owning(client, submission), submission)
+    paypage.stop()
+    later = timezone.now() + timedelta(hours=settings.KREISWERK_PAYMENT_EXPIRY_HOURS + 1)
+    assert payments_expire(now=later) == 0
+    paypage.start()
+    assert payments_expire(now=later) == 1
+
+
+def test_a_booking_without_the_due_amount_is_not_taken(version, paypage, client):
+    submission = submit(version)
+    begin(owning(client, submission), submission)
+    payment = Payment.objects.get(submission=submission)
+    paypage.transactions[payment.transaction_id]["paymentRequest"]["grosAmount"] = 1.0
+    paypage.settle(payment.transaction_id, "BOOKED")
+    for _ in range(3):
+        client.get(f"/zahlung/{payment.pk}/zurueck/")
+    payment.refresh_from_db()
+    assert payment.status == Status.INITIAL
+    assert payment.events.filter(detail__startswith="Betrag 1.00 statt 26.00").count() == 1
+
+
+def test_the_return_page_shows_details_only_to_the_submitting_browser(version, paypage, client):
+    from django.test import Client
+
+    submission = submit(version)
+    begin(owning(client, submission), submission)
+    payment = Payment.objects.get(submission=submission)
+    paypage.settle(payment.transaction_id, "BOOKED")
+    stranger = Client().get(f"/zahlung/{payment.pk}/zurueck/").content.decode()
+    payment.refresh_from_db()
+    assert "Vielen Dank" in stranger and payment.reference not in stranger and submission.reference not in stranger

@@ -111,3 +111,25 @@ def test_the_daily_list_as_csv_and_xlsx(itemised, tmp_path):
 def test_a_bad_date_gets_a_german_message(tmp_path):
     with pytest.raises(CommandError, match="JJJJ-MM-TT"):
         call_command("payments", "reconcile", "--date", "22.11.2026", "--output", str(tmp_path / "x.csv"))
+
+
+def test_the_treasury_sees_its_units_payments_and_downloads_them(itemised, unit, other_unit, staff_client, caseworker):
+    from kreiswerk.tenancy.models import Role
+    from tests.conftest import make_staff
+
+    yesterday = datetime.datetime.now(BERLIN).date() - datetime.timedelta(days=1)
+    at = datetime.datetime.combine(yesterday, datetime.time(10, 15), tzinfo=BERLIN)
+    computed = {"grundgebuehr": "20.00", "zuschlag": "6.00", "gebuehr": "26.00"}
+    booked(itemised, at=at, computed=computed, reference="KZ-2026-000011")
+    kasse = staff_client(make_staff("kasse", unit=unit, role=Role.TREASURY))
+    page = kasse.get("/verwaltung/kasse/").content.decode()
+    assert "KZ-2026-000011" in page and "26,00 €" in page
+    download = kasse.get(f"/verwaltung/kasse/?tag={yesterday.isoformat()}&format=csv")
+    assert download["Content-Type"].startswith("text/csv") and b"KZ-2026-000011" in download.content
+    assert kasse.get(f"/verwaltung/kasse/?tag={yesterday.isoformat()}&format=xlsx").content[:2] == b"PK"
+    bad = kasse.get("/verwaltung/kasse/?tag=gestern").content.decode()
+    assert "Es gibt ein Problem" in bad
+
+    elsewhere = staff_client(make_staff("kasse-gemeinde", unit=other_unit, role=Role.TREASURY))
+    assert "KZ-2026-000011" not in elsewhere.get("/verwaltung/kasse/").content.decode()
+    assert staff_client(caseworker).get("/verwaltung/kasse/").status_code == 403

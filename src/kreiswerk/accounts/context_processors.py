@@ -17,4 +17,5 @@ def staff_navigation(request) -> dict:
         "nav_archive": allowed(Role.ARCHIVE),
         "nav_api": allowed(Role.ADMIN),
         "nav_handoff": allowed(Role.FORM_ADMIN),
+        "nav_treasury": allowed(Role.TREASURY),
     }

@@ -104,7 +104,11 @@ class Refused(Exception):
 
 
 def strict_query(view):
-    """Refuse query parameters the operation does not declare: a typo must not widen a list silently."""
+    """Refuse undeclared or empty query parameters: a typo must not widen a list silently.
+
+    An empty value (``?assistant=``) is refused too, as OpenAPI's ``allowEmptyValue: false``
+    says: leaving a parameter out is the way to not filter.
+    """
     declared = set(inspect.signature(view).parameters) - {"request"}
 
     @functools.wraps(view)
@@ -113,6 +117,10 @@ def strict_query(view):
         if unknown:
             message = _("Diesen Parameter gibt es hier nicht: %(names)s.")
             raise Refused(422, "unknown_parameter", message, params={"names": ", ".join(unknown)[:200]})
+        empty = sorted(name for name, values in request.GET.lists() if any(value == "" for value in values))
+        if empty:
+            message = _("Dieser Parameter ist leer: %(names)s. Lassen Sie ihn weg, wenn Sie nicht filtern wollen.")
+            raise Refused(422, "empty_parameter", message, params={"names": ", ".join(empty)[:200]})
         return view(request, *args, **kwargs)
 
     return checked

@@ -18,15 +18,16 @@ STATUS_FILTERS = {
 }
 
 
-def managed_assistants(user) -> QuerySet[Assistant]:
-    """Assistants of units where ``user`` builds forms or administers (their destinations and deliveries)."""
-    return Assistant.objects.filter(unit__in=units_for(user, Role.FORM_ADMIN))
+def managed_assistants(user, role: str = Role.FORM_ADMIN) -> QuerySet[Assistant]:
+    """Assistants of units where ``user`` holds ``role`` (administration always counts)."""
+    return Assistant.objects.filter(unit__in=units_for(user, role))
 
 
 def delivery_list(user, *, status: str = "fehlgeschlagen") -> QuerySet[Delivery]:
     return (
+        # By the unit that received the application: moving an assistant does not hand its history over.
         Delivery.objects.filter(
-            submission__assistant__in=managed_assistants(user), status__in=STATUS_FILTERS.get(status, [])
+            submission__unit__in=units_for(user, Role.FORM_ADMIN), status__in=STATUS_FILTERS.get(status, [])
         )
         .select_related("destination", "submission__assistant")
         .order_by("-created_at", "id")
@@ -35,7 +36,7 @@ def delivery_list(user, *, status: str = "fehlgeschlagen") -> QuerySet[Delivery]
 
 def delivery_get(user, delivery_id) -> Delivery | None:
     return (
-        Delivery.objects.filter(pk=delivery_id, submission__assistant__in=managed_assistants(user))
+        Delivery.objects.filter(pk=delivery_id, submission__unit__in=units_for(user, Role.FORM_ADMIN))
         .select_related("destination__assistant", "submission__assistant", "submission__unit")
         .first()
     )

@@ -116,14 +116,18 @@ def delivery_attempt(*, delivery_id, now: datetime | None = None) -> Delivery:
     now = now or timezone.now()
     due = Q(status=Delivery.Status.PENDING) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
     abandoned = Q(status=Delivery.Status.SENDING, claimed_until__lt=now)
+    # The lease runs from the real start of the attempt, not from when a sweep found it due.
     claimed = Delivery.objects.filter(due | abandoned, pk=delivery_id).update(
-        status=Delivery.Status.SENDING, claimed_until=now + LEASE, attempts=F("attempts") + 1
+        status=Delivery.Status.SENDING, claimed_until=timezone.now() + LEASE, attempts=F("attempts") + 1
     )
     delivery = Delivery.objects.select_related(
         "destination", "submission__version", "submission__assistant", "submission__unit", "submission__mandant"
     ).get(pk=delivery_id)
     if not claimed:
         return delivery
+    if delivery.attempts > settings.KREISWERK_HANDOFF_MAX_ATTEMPTS:
+        # Claimed back from a worker that vanished, again and again: stop and let a person look.
+        return _failed(delivery, _("Abgebrochen: Der Übergabeversuch endete wiederholt ohne Ergebnis."))
     try:
         package = package_build(submission=delivery.submission)
         outcome = channel_for(delivery.destination.kind).deliver(delivery=delivery, package=package)

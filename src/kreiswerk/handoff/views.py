@@ -1,8 +1,10 @@
 """Staff pages of the hand-off: deliveries (failed ones first, with a retry button) and destinations.
 
-Form builders and administrators see the deliveries and destinations of assistants in
-their units; anything else is answered with 404. A generated webhook secret is shown
-once, in the POST response, which is never cached.
+Form builders and administrators see the deliveries and destinations of their units;
+anything else is answered with 404. Only administrators set destinations up or change
+them: a destination receives every future application, so choosing one is choosing who
+gets citizens' data. A generated webhook secret is shown once, in the POST response,
+which is never cached.
 """
 
 from django.contrib import messages
@@ -70,14 +72,14 @@ def delivery_retry(request, delivery_id):
     return redirect("handoff:delivery", delivery_id=delivery.pk)
 
 
-def _assistant_for(user, assistant_id: int):
-    return get_object_or_404(selectors.managed_assistants(user).select_related("unit"), pk=assistant_id)
+def _assistant_for(user, assistant_id: int, role: str = Role.FORM_ADMIN):
+    return get_object_or_404(selectors.managed_assistants(user, role).select_related("unit"), pk=assistant_id)
 
 
 def _destination_for(user, destination_id: int) -> Destination:
+    managed = selectors.managed_assistants(user, Role.ADMIN)
     return get_object_or_404(
-        Destination.objects.select_related("assistant").filter(assistant__in=selectors.managed_assistants(user)),
-        pk=destination_id,
+        Destination.objects.select_related("assistant").filter(assistant__in=managed), pk=destination_id
     )
 
 
@@ -86,7 +88,9 @@ def _destination_for(user, destination_id: int) -> Destination:
 def destination_list(request, assistant_id: int):
     assistant = _assistant_for(request.user, assistant_id)
     destinations = selectors.destination_list(assistant)
-    return render(request, "handoff/destinations.html", {"assistant": assistant, "destinations": destinations})
+    can_manage = selectors.managed_assistants(request.user, Role.ADMIN).filter(pk=assistant.pk).exists()
+    context = {"assistant": assistant, "destinations": destinations, "can_manage": can_manage}
+    return render(request, "handoff/destinations.html", context)
 
 
 def _secret_page(request, destination: Destination, secret: str):
@@ -108,9 +112,9 @@ def _apply(form: DestinationForm, save) -> Destination | None:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-@staff_required(role=Role.FORM_ADMIN)
+@staff_required(role=Role.ADMIN)
 def destination_create(request, assistant_id: int):
-    assistant = _assistant_for(request.user, assistant_id)
+    assistant = _assistant_for(request.user, assistant_id, Role.ADMIN)
     form = DestinationForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
         values = dict(form.cleaned_data)
@@ -130,7 +134,7 @@ def destination_create(request, assistant_id: int):
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-@staff_required(role=Role.FORM_ADMIN)
+@staff_required(role=Role.ADMIN)
 def destination_edit(request, destination_id: int):
     destination = _destination_for(request.user, destination_id)
     initial = {
@@ -155,7 +159,7 @@ def destination_edit(request, destination_id: int):
 
 
 @require_POST
-@staff_required(role=Role.FORM_ADMIN)
+@staff_required(role=Role.ADMIN)
 def destination_switch(request, destination_id: int):
     destination = _destination_for(request.user, destination_id)
     active = request.POST.get("active") == "1"

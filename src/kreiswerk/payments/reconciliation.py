@@ -34,13 +34,16 @@ BASE_COLUMNS = [
 ]
 
 
-def booked_on(day: datetime.date, *, mandant=None):
+def booked_on(day: datetime.date, *, mandant=None, units=None):
+    """Payments booked on ``day`` (Europe/Berlin), of one Mandant or of some units if given."""
     start = datetime.datetime.combine(day, datetime.time.min, tzinfo=TIME_ZONE)
     payments = Payment.objects.filter(
         status=Status.BOOKED, booked_at__gte=start, booked_at__lt=start + datetime.timedelta(days=1)
     )
     if mandant is not None:
         payments = payments.filter(submission__mandant=mandant)
+    if units is not None:
+        payments = payments.filter(submission__unit__in=units)
     return payments.select_related("submission__assistant", "submission__unit").order_by("booked_at", "pk")
 
 

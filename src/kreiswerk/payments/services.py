@@ -77,9 +77,10 @@ def fee_to_collect(submission: Submission) -> bool:
     return amount > 0
 
 
-def payment_due(submission: Submission) -> bool:
-    """Whether the submission waits for its fee and may still be paid."""
-    return submission.awaiting_payment_since is not None and submission.payment_expired_at is None
+def payment_due(submission: Submission, *, now: datetime | None = None) -> bool:
+    """Whether the submission waits for its fee and may still be paid (before its deadline)."""
+    until = payment_expires_at(submission)
+    return until is not None and submission.payment_expired_at is None and (now or timezone.now()) < until
 
 
 def payment_expires_at(submission: Submission) -> datetime | None:
@@ -120,27 +121,38 @@ def payment_start(*, submission: Submission, return_url_for: Callable[[Payment],
 
 def payment_refresh(*, payment: Payment, source: str) -> Payment:
     """Ask the provider how the payment stands and record a change; final states never change again."""
+    _ask(payment, source=source)
+    return payment
+
+
+def _ask(payment: Payment, *, source: str) -> bool:
+    """Refresh ``payment`` from the provider; False when the provider could not be asked."""
     if payment.is_final or not payment.transaction_id:
-        return payment
+        return True
     provider = provider_for(payment.provider)
     if provider is None:
-        return payment
+        return False
     try:
         found = provider.status(payment=payment)
     except ProviderError as exc:
         logger.warning("payment %s: status unknown (%s)", payment.pk, exc)
-        return payment
+        return False
     if found.transaction_id != payment.transaction_id or found.status == Status.INITIAL:
-        return payment
-    if found.status == Status.BOOKED and found.amount is not None and found.amount != payment.amount:
+        return True
+    if found.status == Status.BOOKED and (found.amount is None or found.amount != payment.amount):
+        # Not what is due, or not said: not taken as paid; a person has to look.
         logger.error("payment %s: booked %s, but %s is due; not accepted", payment.pk, found.amount, payment.amount)
-        PaymentEvent.objects.create(
-            payment=payment, source=source, status=found.status, detail=f"Betrag {found.amount} statt {payment.amount}"
-        )
-        return payment
+        if not payment.events.filter(source=source, detail__startswith="Betrag").exists():
+            PaymentEvent.objects.create(
+                payment=payment,
+                source=source,
+                status=found.status,
+                detail=f"Betrag {found.amount} statt {payment.amount}",
+            )
+        return True
     _settle(payment, found, source=source)
     payment.refresh_from_db()
-    return payment
+    return True
 
 
 def _settle(payment: Payment, found: Transaction, *, source: str) -> None:
@@ -193,24 +205,28 @@ def payment_notified(*, provider_key: str, body: bytes) -> Payment | None:
 def payments_expire(*, now: datetime | None = None) -> int:
     """End the applications whose fee was not paid in time; returns how many.
 
-    Each open payment is asked about once more first: a payment booked at the last
-    moment wins. An expired application never reaches the E-Akte.
+    Each open payment is asked about once more first, and an application whose provider
+    cannot be asked waits for the next run: a payment booked at the last moment wins.
+    The payments stay open at the provider, so a booking that still comes (a pay page
+    left open) revives the application instead of being lost. An expired application
+    never reaches the E-Akte unless that happens.
     """
     now = now or timezone.now()
     limit = now - timedelta(hours=settings.KREISWERK_PAYMENT_EXPIRY_HOURS)
     waiting = Submission.objects.filter(awaiting_payment_since__lt=limit, payment_expired_at__isnull=True)
     expired = 0
     for submission in waiting.iterator():
-        for payment in submission.payments.filter(status=Status.INITIAL):
-            payment_refresh(payment=payment, source=PaymentEvent.Source.POLL)
+        open_payments = list(submission.payments.filter(status=Status.INITIAL))
+        # Every payment is asked (no short cut), then the application waits if any could not be.
+        if not all([_ask(payment, source=PaymentEvent.Source.POLL) for payment in open_payments]):  # noqa: C419
+            continue
         with transaction.atomic():
             if not Submission.objects.filter(
                 pk=submission.pk, awaiting_payment_since__isnull=False, payment_expired_at__isnull=True
             ).update(payment_expired_at=now):
                 continue  # booked meanwhile
             for payment in submission.payments.filter(status=Status.INITIAL):
-                Payment.objects.filter(pk=payment.pk).update(status=Status.CANCELED)
-                PaymentEvent.objects.create(payment=payment, source=PaymentEvent.Source.EXPIRY, status=Status.CANCELED)
+                PaymentEvent.objects.create(payment=payment, source=PaymentEvent.Source.EXPIRY, status=Status.INITIAL)
         expired += 1
     if expired:
         logger.info("%s applications expired unpaid", expired)

@@ -18,8 +18,14 @@ from .models import Export, Submission
 
 
 def submissions_visible_to(user) -> QuerySet[Submission]:
-    """Submissions received by a unit in which ``user`` acts as caseworker (or administrator)."""
-    return Submission.objects.filter(unit__in=units_for(user, Role.CASEWORKER))
+    """Submissions received by a unit in which ``user`` acts as caseworker (or administrator).
+
+    An application still waiting for its fee, or expired unpaid, has not arrived yet: it
+    shows up once it is paid, here and in the API, as it does in the E-Akte.
+    """
+    return Submission.objects.filter(
+        unit__in=units_for(user, Role.CASEWORKER), awaiting_payment_since__isnull=True, payment_expired_at__isnull=True
+    )
 
 
 def caseworker_units(user) -> QuerySet[OrganisationalUnit]:

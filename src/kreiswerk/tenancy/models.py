@@ -69,6 +69,8 @@ class Role(models.TextChoices):
     ADMIN = "administration", _("Administration")
     # Records management: retention run-out, the archive's decision, destruction and hand-over.
     ARCHIVE = "aktenverwaltung", _("Aktenverwaltung/Archiv")
+    # The Kreiskasse: the daily list of booked fees of the units it serves.
+    TREASURY = "kasse", _("Kreiskasse")
 
 
 class Membership(models.Model):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import warnings
+from decimal import Decimal
 from pathlib import Path
 
 import jsonschema
@@ -41,10 +42,19 @@ REGISTRY = jwe.JWERegistry(algorithms=[KEY_ALGORITHM, CONTENT_ALGORITHM])
 METADATA_SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schemas" / "fitconnect-metadata-1.0.0.schema.json"
 
 
+def _multiple_of(validator, divisor, instance, schema):
+    """``multipleOf`` in decimal arithmetic: 19.99 is a multiple of 0.01, whatever binary floats say."""
+    if validator.is_type(instance, "number") and Decimal(str(instance)) % Decimal(str(divisor)) != 0:
+        yield jsonschema.ValidationError(f"{instance!r} is not a multiple of {divisor}")
+
+
+MetadataValidator = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"multipleOf": _multiple_of})
+
+
 @functools.cache
-def metadata_validator() -> jsonschema.Draft202012Validator:
+def metadata_validator():
     schema = json.loads(METADATA_SCHEMA_FILE.read_text(encoding="utf-8"))
-    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    return MetadataValidator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
 
 
 def public_key_load(text: str) -> RSAKey:
@@ -124,7 +134,7 @@ def payment_information(payment) -> dict:
     """The booked payment as FIT-Connect's ``paymentInformation``."""
     information = {
         "transactionReference": payment.reference or str(payment.request_id),
-        "transactionId": (payment.transaction_id or str(payment.request_id))[:36],
+        "transactionId": payment.transaction_id or str(payment.request_id),
         "paymentMethod": payment.method if payment.method in PAYMENT_METHODS else "OTHER",
         "status": payment.status,
         "grossAmount": float(payment.amount),

@@ -144,7 +144,8 @@ class EpayblProvider(Provider):
             status = info["status"]
             if status not in Status.values:
                 raise ValueError(status)
-            amount = data.get("paymentRequest", {}).get("grosAmount")
+            request = data.get("paymentRequest") or {}
+            amount = request.get("grosAmount") if isinstance(request, dict) else None
             return Transaction(
                 transaction_id=str(info["transactionId"]),
                 status=status,
@@ -154,5 +155,5 @@ class EpayblProvider(Provider):
                 amount=_money(amount) if amount is not None else None,
                 detail=str(info.get("statusDetail") or "")[:300],
             )
-        except (KeyError, TypeError, ValueError, InvalidOperation) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, InvalidOperation) as exc:
             raise ProviderError(f"answer: {type(exc).__name__}") from exc

@@ -176,6 +176,12 @@ STAFF = (
         ],
     ),
     (
+        "kasse",
+        "Karla",
+        "Kasse",
+        [(COUNTY, None, Role.TREASURY)],
+    ),
+    (
         "administration",
         "Adrian",
         "Administrator",
@@ -300,7 +306,7 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 "Anmeldung für Beschäftigte unter /verwaltung/anmelden/ mit den Benutzernamen "
-                "„formulare“, „sachbearbeitung“, „leitung“, „archiv“ oder „administration“ "
+                "„formulare“, „sachbearbeitung“, „leitung“, „archiv“, „kasse“ oder „administration“ "
                 f"und dem Passwort {PASSWORD}. "
                 "Beim ersten Anmelden richten Sie eine Authenticator-App ein (zweiter Faktor)."
             )
