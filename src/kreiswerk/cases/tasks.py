@@ -31,12 +31,12 @@ def submission_case_open(*, submission_id: str) -> None:
     Then the hand-off to Fachverfahren starts: after the case, so a confirmed arrival
     finds the case to note it in.
     """
-    from kreiswerk.handoff.tasks import handoff_start  # the hand-off builds on cases, not the reverse
+    from kreiswerk.handoff.tasks import handoff_enqueue  # the hand-off builds on cases, not the reverse
 
     submission = Submission.objects.select_related("mandant", "unit", "version", "assistant").get(pk=submission_id)
     if not submission.is_test:
         case_open_for_submission(submission=submission)
-    handoff_start.enqueue(submission_id=submission_id)
+    handoff_enqueue(submission)
 
 
 @retrying_task(max_attempts=8)

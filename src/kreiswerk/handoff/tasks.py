@@ -1,6 +1,6 @@
 """The hand-off's jobs: create the deliveries of a submission, attempt each one.
 
-``submission_case_open`` starts ``handoff_start`` once the case is open. Each delivery
+``submission_case_open`` starts the hand-off (``handoff_enqueue``) once the case is open. Each delivery
 is its own job, so a slow or absent destination never holds up another. Jobs take ids
 only: the job table is not encrypted.
 """
@@ -14,8 +14,14 @@ from django_tasks import task
 from kreiswerk.jobs import enqueue_on_commit, retrying_task
 from kreiswerk.submissions.models import Submission
 
-from .models import Delivery
+from .models import Delivery, Destination
 from .services import deliveries_create, delivery_attempt
+
+
+def handoff_enqueue(submission: Submission) -> None:
+    """Start the hand-off of a submission, unless its assistant has no active destination (most have none)."""
+    if Destination.objects.filter(assistant_id=submission.assistant_id, is_active=True).exists():
+        handoff_start.enqueue(submission_id=str(submission.pk))
 
 
 @retrying_task()

@@ -16,6 +16,8 @@ from .services import fee_of, payment_due, payment_expires_at
 
 def fee_context(submission: Submission) -> dict:
     """Template context for the receipt and "Mein Antrag": ``fee_due``, ``fee_items``, ``fee_total``, ..."""
+    if not submission.version.parsed.fee:
+        return {"fee_due": False, "fee_paid": None, "fee_expired": False}
     due = payment_due(submission)
     booked = submission.payments.filter(status=Status.BOOKED).first()
     if not due and booked is None and submission.payment_expired_at is None:

@@ -66,6 +66,7 @@ def _amount(value) -> Decimal:
     try:
         return Decimal(str(value if value not in (None, "") else "0")).quantize(CENT)
     except InvalidOperation:
+        logger.error("computed fee value %r is not an amount; taken as 0", value)
         return Decimal("0.00")
 
 
