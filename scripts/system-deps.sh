@@ -8,6 +8,7 @@ PACKAGES=(
   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core  # WeasyPrint
   libmagic1                         # file type detection by content
   gettext                           # compilemessages
+  xmlsec1                           # SAML signatures and encryption (pysaml2, BundID login)
   poppler-utils                     # pdftotext in receipt tests
   postgresql-client
 )

@@ -242,6 +242,17 @@ def concrete_urls(world) -> dict[str, str]:
         "payments:return": reverse("payments:return", args=[uuid.uuid4()]),
         "payments:notification": reverse("payments:notification", args=["epaybl"]),
         "applicant:status": status_path(submission.pk),
+        "identity:login": reverse("identity:login"),
+        "identity:acs": reverse("identity:acs"),
+        "identity:complete": reverse("identity:complete", args=["id-unbekannt"]),
+        "identity:metadata": reverse("identity:metadata"),
+        "identity:logout": reverse("identity:logout"),
+        "identity:oidc_callback": reverse("identity:oidc_callback"),
+        "staff_sso:oidc_authentication_init": reverse("staff_sso:oidc_authentication_init"),
+        "staff_sso:oidc_authentication_callback": reverse("staff_sso:oidc_authentication_callback"),
+        "identity:devidp_sso": reverse("identity:devidp_sso"),
+        "identity:devidp_metadata": reverse("identity:devidp_metadata"),
+        "mailbox": reverse("mailbox"),
         "applicant:inquiry": reverse(
             "applicant:inquiry", args=[submission.pk, status_token(submission.pk), world["inquiry"].pk]
         ),
@@ -328,6 +339,9 @@ STATE_CHANGING = [
     "handoff:destination_edit",
     "handoff:destination_switch",
     "applicant:inquiry",
+    "identity:login",
+    "identity:logout",
+    "identity:devidp_sso",
     "set_language",
 ]
 
@@ -612,6 +626,11 @@ def test_csrf_enforced_on_every_url(world, with_cookie):
             # Bearer tokens only: a session cookie opens nothing there, so there is nothing to forge.
             assert response.status_code in {401, 403, 404, 405}, (name, response.status_code)
             assert response["Content-Type"] == "application/problem+json", name
+            continue
+        if name == "identity:acs":
+            # BundID's answer comes from its own site: it is signed and bound to our request, not to a session.
+            assert response.status_code == 403, (name, response.status_code)
+            assert "Anmeldung nicht möglich" in response.content.decode()
             continue
         if name == "payments:notification":
             # The payment service's call: no session counts there, its body only names what to ask about.

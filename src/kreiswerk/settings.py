@@ -12,6 +12,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -105,6 +106,7 @@ INSTALLED_APPS = [
     "kreiswerk.applicant",
     "kreiswerk.archive",
     "kreiswerk.payments",
+    "kreiswerk.identity",
     "kreiswerk.handoff",
     "kreiswerk.api",
     "kreiswerk.audit",
@@ -144,6 +146,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "kreiswerk.accounts.context_processors.staff_navigation",
+                "kreiswerk.identity.context_processors.citizen",
             ],
         },
     },
@@ -184,6 +187,7 @@ else:
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    "kreiswerk.identity.oidc.StaffOIDCBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -269,6 +273,50 @@ KREISWERK_EPAYBL_ENDPOINT_ID = os.environ.get("KREISWERK_EPAYBL_ENDPOINT_ID", ""
 # Where the pay page lives, for the Content Security Policy (default: the origin of KREISWERK_EPAYBL_URL).
 KREISWERK_PAYMENT_PAGE_ORIGINS = env_list("KREISWERK_PAYMENT_PAGE_ORIGINS")
 
+# Citizen login with BundID (SAML 2.0): the IdP's metadata file, our key pair (signing and
+# decryption; generated in the data directory outside production), our entity id, and the
+# AKDB display information. KREISWERK_DEV_IDP switches on the built-in test IdP instead.
+KREISWERK_SAML_IDP_METADATA = os.environ.get("KREISWERK_SAML_IDP_METADATA", "")
+KREISWERK_SAML_SP_KEY = os.environ.get("KREISWERK_SAML_SP_KEY", "")
+KREISWERK_SAML_SP_CERT = os.environ.get("KREISWERK_SAML_SP_CERT", "")
+KREISWERK_SAML_ENTITY_ID = os.environ.get("KREISWERK_SAML_ENTITY_ID", "")
+KREISWERK_SAML_ORGANIZATION_NAME = os.environ.get("KREISWERK_SAML_ORGANIZATION_NAME", "")
+KREISWERK_SAML_ONLINE_SERVICE_ID = os.environ.get("KREISWERK_SAML_ONLINE_SERVICE_ID", "")
+KREISWERK_DEV_IDP = env_bool("KREISWERK_DEV_IDP", False)
+if PRODUCTION and KREISWERK_DEV_IDP:
+    raise ImproperlyConfigured("KREISWERK_DEV_IDP is a test double and cannot be used with KREISWERK_PRODUCTION.")
+# Citizen login with OpenID Connect instead (e.g. a Keycloak that brokers BundID): issuer, endpoints
+# and client. Set, it takes the place of SAML for "Mit BundID anmelden".
+KREISWERK_OIDC_CITIZEN_ISSUER = os.environ.get("KREISWERK_OIDC_CITIZEN_ISSUER", "")
+KREISWERK_OIDC_CITIZEN_AUTHORIZATION_ENDPOINT = os.environ.get("KREISWERK_OIDC_CITIZEN_AUTHORIZATION_ENDPOINT", "")
+KREISWERK_OIDC_CITIZEN_TOKEN_ENDPOINT = os.environ.get("KREISWERK_OIDC_CITIZEN_TOKEN_ENDPOINT", "")
+KREISWERK_OIDC_CITIZEN_USERINFO_ENDPOINT = os.environ.get("KREISWERK_OIDC_CITIZEN_USERINFO_ENDPOINT", "")
+KREISWERK_OIDC_CITIZEN_JWKS_ENDPOINT = os.environ.get("KREISWERK_OIDC_CITIZEN_JWKS_ENDPOINT", "")
+KREISWERK_OIDC_CITIZEN_CLIENT_ID = os.environ.get("KREISWERK_OIDC_CITIZEN_CLIENT_ID", "")
+KREISWERK_OIDC_CITIZEN_CLIENT_SECRET = os.environ.get("KREISWERK_OIDC_CITIZEN_CLIENT_SECRET", "")
+KREISWERK_OIDC_CITIZEN_SCOPES = os.environ.get("KREISWERK_OIDC_CITIZEN_SCOPES", "openid profile email address")
+# Staff single sign-on (mozilla-django-oidc): the same kind of provider for staff accounts; the
+# account is found by KREISWERK_OIDC_STAFF_USERNAME_CLAIM and the second factor is still asked.
+OIDC_OP_ISSUER = os.environ.get("KREISWERK_OIDC_STAFF_ISSUER", "")
+OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("KREISWERK_OIDC_STAFF_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = os.environ.get("KREISWERK_OIDC_STAFF_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = os.environ.get("KREISWERK_OIDC_STAFF_USERINFO_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = os.environ.get("KREISWERK_OIDC_STAFF_JWKS_ENDPOINT", "")
+OIDC_RP_CLIENT_ID = os.environ.get("KREISWERK_OIDC_STAFF_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = os.environ.get("KREISWERK_OIDC_STAFF_CLIENT_SECRET", "")
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_RP_SCOPES = "openid profile email"
+OIDC_USE_PKCE = True
+OIDC_TOKEN_USE_BASIC_AUTH = True
+OIDC_CREATE_USER = False
+OIDC_TIMEOUT = 10
+OIDC_AUTHENTICATION_CALLBACK_URL = "staff_sso:oidc_authentication_callback"
+LOGIN_REDIRECT_URL_FAILURE = "/verwaltung/anmelden/?sso=fehlgeschlagen"
+KREISWERK_OIDC_STAFF_USERNAME_CLAIM = os.environ.get("KREISWERK_OIDC_STAFF_USERNAME_CLAIM", "preferred_username")
+
+# How long a citizen's login lasts before BundID is asked again.
+KREISWERK_CITIZEN_LOGIN_MINUTES = env_int("KREISWERK_CITIZEN_LOGIN_MINUTES", 120)
+
 EMAIL_BACKEND = os.environ.get(
     "KREISWERK_EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend" if PRODUCTION else "django.core.mail.backends.filebased.EmailBackend",
@@ -334,6 +382,8 @@ LOGGING = {
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
         "pikepdf": {"level": "WARNING"},
+        # pysaml2 logs subjects and attributes; our own log line names why a login was refused.
+        "saml2": {"level": "CRITICAL"},
     },
 }
 CSRF_FAILURE_VIEW = "kreiswerk.views.csrf_failure"

@@ -1,12 +1,14 @@
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from .identity import views as identity_views
 from .operations.views import healthz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("sprache/", set_language, name="set_language"),
     path("verwaltung/", include("kreiswerk.accounts.urls")),
+    path("verwaltung/sso/", include("kreiswerk.identity.staff_sso")),
     path("verwaltung/formulare/", include("kreiswerk.assistants.urls")),
     path("verwaltung/eingaenge/", include("kreiswerk.submissions.urls")),
     path("verwaltung/vorgaenge/", include("kreiswerk.cases.urls")),
@@ -14,6 +16,8 @@ urlpatterns = [
     path("zahlung/", include("kreiswerk.payments.urls")),
     path("verwaltung/kasse/", include("kreiswerk.payments.staff_urls")),
     path("mein-antrag/", include("kreiswerk.applicant.urls")),
+    path("anmeldung/", include("kreiswerk.identity.urls")),
+    path("postfach/", identity_views.mailbox, name="mailbox"),
     path("verwaltung/uebergaben/", include("kreiswerk.handoff.urls")),
     path("verwaltung/api-zugaenge/", include("kreiswerk.api.admin_urls")),
     path("api/", include("kreiswerk.api.urls")),

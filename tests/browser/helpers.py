@@ -305,3 +305,20 @@ def staff_login(page, journey, base_url: str, username: str) -> None:
     page.locator("main button[type=submit]").click()
     assert page.url.rstrip("/").endswith("/verwaltung")
     journey.arrived(f"{username}-start")
+
+
+def pay_at_pay_page(page, journey, *, pay_page_url: str, back_url: str, method: str) -> None:
+    """From "Jetzt bezahlen" through the local pay page (paying with ``method``) back to kreiswerk."""
+    page.locator("main button", has_text="Jetzt bezahlen").click()
+    page.wait_for_url(f"{pay_page_url}/pay/**")
+    journey.arrived("zahlseite")
+    page.locator(f"input[value={method}]").check()
+    page.locator("button[value=pay]").click()
+    page.wait_for_url(f"{back_url}/zahlung/**")
+    assert "Vielen Dank, Ihre Zahlung ist eingegangen" in page.inner_text("main")
+    journey.arrived("bezahlt")
+
+
+def desk(browser):
+    """A desktop-sized browser context for a member of staff."""
+    return browser.get().new_context(viewport={"width": 1280, "height": 900}, locale="de-DE")

@@ -10,17 +10,13 @@ from django.conf import settings
 
 from kreiswerk.cases.models import Case, Decision, Document, Inquiry
 
-from .helpers import Journey, gewerbeanmeldung_at_check_page, staff_login
+from .helpers import Journey, desk, gewerbeanmeldung_at_check_page, staff_login
 
 pytestmark = pytest.mark.browser
 
 CHECK_SUBMIT = "form[data-submit-once] button[type='submit']"
 PDF = b"%PDF-1.4\n% Erlaubnis nach Paragraf 34c GewO\n"
 QUESTION = "Bitte laden Sie Ihre Erlaubnis nach § 34c GewO hoch."
-
-
-def _desk(browser):
-    return browser.get().new_context(viewport={"width": 1280, "height": 900}, locale="de-DE")
 
 
 def test_a_gewerbeanmeldung_goes_from_the_inbox_to_the_bescheid(demo, browser, phone, artifacts, tmp_path):
@@ -42,8 +38,8 @@ def test_a_gewerbeanmeldung_goes_from_the_inbox_to_the_bescheid(demo, browser, p
     assert "Ihre Gewerbeanmeldung ist bei uns eingegangen" in citizen.inner_text("main")
 
     # The caseworker finds it in the team inbox, takes it and asks a question.
-    desk = _desk(browser)
-    office = desk.new_page()
+    office_desk = desk(browser)
+    office = office_desk.new_page()
     caseworker = Journey(office, folder)
     staff_login(office, caseworker, demo.url, "sachbearbeitung")
     office.goto(f"{demo.url}/verwaltung/vorgaenge/")
@@ -97,7 +93,7 @@ def test_a_gewerbeanmeldung_goes_from_the_inbox_to_the_bescheid(demo, browser, p
     caseworker.arrived("bescheid-zur-mitzeichnung")
 
     # A second person co-signs.
-    second_desk = _desk(browser)
+    second_desk = desk(browser)
     second = second_desk.new_page()
     head = Journey(second, folder)
     staff_login(second, head, demo.url, "leitung")
@@ -132,7 +128,7 @@ def test_a_gewerbeanmeldung_goes_from_the_inbox_to_the_bescheid(demo, browser, p
 
     for journey in (applicant, caseworker, head):
         journey.js.assert_none("the journey")
-    desk.close()
+    office_desk.close()
     second_desk.close()
     for journey in (applicant, caseworker, head):
         journey.assert_accessible()

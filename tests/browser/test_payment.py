@@ -10,7 +10,7 @@ from django.conf import settings
 from kreiswerk.payments.models import Payment
 from kreiswerk.submissions.models import Submission
 
-from .helpers import Journey, activate, gewerbeanmeldung_at_check_page
+from .helpers import Journey, activate, gewerbeanmeldung_at_check_page, pay_at_pay_page
 
 pytestmark = pytest.mark.browser
 
@@ -44,14 +44,7 @@ def test_the_citizen_pays_the_fee_and_the_application_goes_on(demo, paypage, pho
     submission = Submission.objects.get()
     assert submission.awaiting_payment_since is not None
 
-    page.locator("main button", has_text="Jetzt bezahlen").click()
-    page.wait_for_url(f"{paypage.url}/pay/**")
-    journey.arrived("zahlseite")
-    page.locator("input[value=GIROPAY]").check()
-    page.locator("button[value=pay]").click()
-    page.wait_for_url(f"{demo.url}/zahlung/**")
-    assert "Vielen Dank, Ihre Zahlung ist eingegangen" in page.inner_text("main")
-    journey.arrived("bezahlt")
+    pay_at_pay_page(page, journey, pay_page_url=paypage.url, back_url=demo.url, method="GIROPAY")
     payment = Payment.objects.get()
     assert payment.status == "BOOKED" and payment.method == "GIROPAY" and str(payment.amount) == "26.00"
 

@@ -12,14 +12,14 @@ from kreiswerk.archive.models import DisposalReview
 from kreiswerk.assistants.models import Assistant
 from kreiswerk.submissions.models import Submission
 
-from .helpers import Journey, staff_login
+from .helpers import Journey, desk, staff_login
 
 pytestmark = pytest.mark.browser
 FIM_SAMPLES = Path(__file__).resolve().parents[1] / "assistants" / "fim_samples"
 
 
 def test_form_builders_pages_are_accessible(demo, browser, artifacts):
-    context = browser.get().new_context(viewport={"width": 1280, "height": 900}, locale="de-DE")
+    context = desk(browser)
     page = context.new_page()
     journey = Journey(page, artifacts("verwaltung-formulare"))
     staff_login(page, journey, demo.url, "formulare")
@@ -60,7 +60,7 @@ def test_caseworkers_pages_are_accessible(demo, browser, artifacts):
         payload={"answers": {"vorname": "Erika", "nachname": "Mustermann"}, "computed": {"gebuehr": "26.00"}},
         idempotency_key=uuid.uuid4(),
     )
-    context = browser.get().new_context(viewport={"width": 1280, "height": 900}, locale="de-DE")
+    context = desk(browser)
     page = context.new_page()
     journey = Journey(page, artifacts("verwaltung-eingaenge"))
     staff_login(page, journey, demo.url, "sachbearbeitung")
@@ -75,7 +75,7 @@ def test_caseworkers_pages_are_accessible(demo, browser, artifacts):
 
 
 def test_the_e_akte_pages_are_accessible(demo, browser, artifacts):
-    context = browser.get().new_context(viewport={"width": 1280, "height": 900}, locale="de-DE")
+    context = desk(browser)
     page = context.new_page()
     journey = Journey(page, artifacts("verwaltung-vorgaenge"))
     staff_login(page, journey, demo.url, "sachbearbeitung")
@@ -99,7 +99,7 @@ def test_the_e_akte_pages_are_accessible(demo, browser, artifacts):
 
 
 def test_the_archive_pages_are_accessible(demo, browser, artifacts):
-    context = browser.get().new_context(viewport={"width": 1280, "height": 900}, locale="de-DE")
+    context = desk(browser)
     page = context.new_page()
     journey = Journey(page, artifacts("verwaltung-aussonderung"))
     staff_login(page, journey, demo.url, "archiv")
@@ -118,7 +118,7 @@ def test_the_archive_pages_are_accessible(demo, browser, artifacts):
 
 
 def test_the_api_client_pages_are_accessible(demo, browser, artifacts):
-    context = browser.get().new_context(viewport={"width": 1280, "height": 900}, locale="de-DE")
+    context = desk(browser)
     page = context.new_page()
     journey = Journey(page, artifacts("verwaltung-api-zugaenge"))
     staff_login(page, journey, demo.url, "administration")
@@ -144,7 +144,7 @@ def test_the_handoff_pages_are_accessible(demo, browser, artifacts):
     from kreiswerk.handoff.models import Delivery, DeliveryEvent
 
     assistant = Assistant.objects.get(slug="gewerbeanmeldung")
-    context = browser.get().new_context(viewport={"width": 1280, "height": 900}, locale="de-DE")
+    context = desk(browser)
     page = context.new_page()
     journey = Journey(page, artifacts("verwaltung-uebergaben"))
     staff_login(page, journey, demo.url, "administration")

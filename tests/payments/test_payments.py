@@ -175,6 +175,48 @@ def test_starting_twice_reuses_the_open_payment(version, paypage, client):
     assert Payment.objects.filter(submission=submission).count() == 1 and len(paypage.transactions) == 1
 
 
+@pytest.mark.django_db(transaction=True)
+def test_two_starts_at_the_same_moment_make_one_payment(publish_assistant, paypage, monkeypatch):
+    """A double click lands in two processes: both find no open payment, only one may make it."""
+    import threading
+
+    from django.db import connection
+
+    from kreiswerk.payments import services
+    from kreiswerk.submissions.models import Submission
+
+    from .conftest import fee_definition
+
+    submission = submit(publish_assistant(fee_definition()))
+    both_looked = threading.Barrier(2, timeout=10)
+    real_fee_of = services.fee_of
+
+    def fee_of_after_both_looked(item):
+        both_looked.wait()
+        return real_fee_of(item)
+
+    monkeypatch.setattr(services, "fee_of", fee_of_after_both_looked)
+    started, errors = [], []
+
+    def start():
+        try:
+            mine = Submission.objects.get(pk=submission.pk)
+            started.append(services.payment_start(submission=mine, return_url_for=lambda p: "https://x.example/"))
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=start) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    assert started[0].pk == started[1].pk
+    assert Payment.objects.filter(submission=submission).count() == 1
+
+
 def test_only_the_submitting_browser_or_the_status_link_may_pay(version, paypage, client):
     from kreiswerk.submissions.links import status_token
 

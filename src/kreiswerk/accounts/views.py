@@ -13,6 +13,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kreiswerk.assistants.selectors import assistants_open
+from kreiswerk.identity.oidc import staff_enabled as staff_sso_enabled
 from kreiswerk.tenancy.models import Role
 from kreiswerk.tenancy.permissions import has_any_role
 
@@ -39,7 +40,7 @@ def _is_safe(request, candidate: str | None) -> bool:
     )
 
 
-def _safe_next(request, candidate: str | None) -> str:
+def safe_next_url(request, candidate: str | None) -> str:
     if _is_safe(request, candidate):
         return candidate
     return resolve_url(settings.LOGIN_REDIRECT_URL)
@@ -56,17 +57,26 @@ def _clear_pending(session) -> None:
 def login_view(request):
     candidate = request.POST.get("next") if request.method == "POST" else request.GET.get("next")
     if request.method == "GET" and request.user.is_authenticated and request.user.is_verified():
-        return redirect(_safe_next(request, candidate))
+        return redirect(safe_next_url(request, candidate))
     form = LoginForm(request, data=request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        # The password is right; the session only remembers that until the second factor.
-        request.session.cycle_key()
-        request.session[PENDING_USER] = form.user.pk
-        request.session[PENDING_NEXT] = _safe_next(request, candidate)
-        request.session[PENDING_SINCE] = int(time.time())
-        return redirect("accounts:otp")
-    context = {"form": form, "next": candidate if _is_safe(request, candidate) else ""}
+        return first_factor_passed(request, form.user, next_url=safe_next_url(request, candidate))
+    context = {
+        "form": form,
+        "next": candidate if _is_safe(request, candidate) else "",
+        "sso": staff_sso_enabled(),
+        "sso_failed": request.GET.get("sso") == "fehlgeschlagen",
+    }
     return render(request, "accounts/login.html", context)
+
+
+def first_factor_passed(request, user, *, next_url: str):
+    """Password (or single sign-on) is right; the session only remembers that until the second factor."""
+    request.session.cycle_key()
+    request.session[PENDING_USER] = user.pk
+    request.session[PENDING_NEXT] = next_url
+    request.session[PENDING_SINCE] = int(time.time())
+    return redirect("accounts:otp")
 
 
 def _pending_user(request):
@@ -117,7 +127,7 @@ def otp_view(request):
                 _("Zu viele ungültige Codes. Bitte warten Sie einen Moment und geben Sie dann den aktuellen Code ein."),
             )
         elif totp_confirm(device=device, token=form.cleaned_data["token"]):
-            target = _safe_next(request, request.session.get(PENDING_NEXT))
+            target = safe_next_url(request, request.session.get(PENDING_NEXT))
             staff_login_complete(request, user=user, device=device)
             _clear_pending(request.session)
             return redirect(target)

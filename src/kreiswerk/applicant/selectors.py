@@ -25,6 +25,16 @@ def case_of(submission: Submission) -> Case | None:
     return Case.objects.filter(submission=submission).select_related("version", "mandant", "unit", "akte").first()
 
 
+def status_text(case: Case) -> str:
+    """What the applicant is told about the state of their case: the result once there is one."""
+    result, status = case.result_definition, case.status_definition
+    if result:
+        return result.public or result.title
+    if status:
+        return status.public or status.title
+    return ""
+
+
 def _latest_versions():
     return Prefetch("versions", queryset=DocumentVersion.objects.order_by("-number"), to_attr="newest_first")
 

@@ -61,16 +61,10 @@ def status(request, submission_id, token):
     if case is not None:
         audit_record(action="case.applicant_read", target=case, request=request, details={"via": "status_link"})
         definition = case.definition
-        status = case.status_definition
-        result = case.result_definition
         inquiries = list(selectors.inquiries_of(case))
         context.update(
             {
-                "status_text": (result.public or result.title)
-                if result
-                else (status.public or status.title)
-                if status
-                else "",
+                "status_text": selectors.status_text(case),
                 "open_inquiries": [item for item in inquiries if item.state == Inquiry.State.OPEN],
                 "answered_inquiries": [item for item in inquiries if item.state == Inquiry.State.ANSWERED],
                 "received": list(selectors.documents_received(case)),

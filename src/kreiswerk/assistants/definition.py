@@ -89,6 +89,7 @@ class Element:
     max_items: int = 10
     item_label: Any = None
     fim: dict = field(default_factory=dict)
+    prefill: str = ""
 
     @property
     def is_input(self) -> bool:
@@ -148,6 +149,7 @@ class Definition:
     fee: str | None = None
     fee_items: tuple[str, ...] = ()
     booking: dict = field(default_factory=dict)
+    identity: dict = field(default_factory=dict)
     checks: tuple[Check, ...] = ()
     fim: dict = field(default_factory=dict)
     raw: dict = field(default_factory=dict, compare=False, repr=False)
@@ -350,6 +352,7 @@ def build(data: dict) -> Definition:
             max_items=raw.get("max_items", 10),
             item_label=raw.get("item_label"),
             fim=dict(raw.get("fim", {})),
+            prefill=raw.get("prefill", ""),
         )
 
     def checks(raw: list) -> tuple[Check, ...]:
@@ -374,6 +377,7 @@ def build(data: dict) -> Definition:
         fee=data.get("fee"),
         fee_items=tuple(data.get("fee_items", ())),
         booking=dict(data.get("booking", {})),
+        identity=dict(data.get("identity", {})),
         steps=tuple(
             Step(
                 key=s["key"],
@@ -390,6 +394,10 @@ def build(data: dict) -> Definition:
         fim=dict(data.get("fim", {})),
         raw=data,
     )
+
+
+# Which field types take which attribute of a login (``prefill``); the rest go into text fields.
+PREFILL_TYPES = {"address": {"address"}, "birth_date": {"date"}, "email": {"email", "text"}, "phone": {"phone", "text"}}
 
 
 def _semantic_problems(definition: Definition, data: dict) -> list[str]:
@@ -435,6 +443,10 @@ def _semantic_problems(definition: Definition, data: dict) -> list[str]:
             pattern = element.validation.get("pattern")
             if pattern:
                 problems.extend(_pattern_problems(pattern, where))
+            if element.prefill and element.type not in PREFILL_TYPES.get(element.prefill, {"text"}):
+                problems.append(f"{where}: „{element.prefill}“ passt nicht zum Feldtyp „{element.type}“.")
+            if element.type == "repeat" and any(child.prefill for child in _walk(element.elements)):
+                problems.append(f"{where}: Felder in Wiederholgruppen können nicht vorbelegt werden.")
     for computed in definition.computed:
         note_key(computed.key, f"Berechneter Wert {computed.key}")
         note_rule(computed.rule, f"Berechneter Wert {computed.key}")

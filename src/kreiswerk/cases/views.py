@@ -30,10 +30,12 @@ from kreiswerk.assistants.definition import localized
 from kreiswerk.audit.services import audit_record
 from kreiswerk.crypto.envelope import DecryptionError
 from kreiswerk.crypto.files import open_decrypted
+from kreiswerk.identity.models import TrustLevel
 from kreiswerk.payments.models import Payment
 from kreiswerk.payments.services import RefundRefused, refund_record
 from kreiswerk.submissions.export import CONTENT_TYPES, ascii_filename
 from kreiswerk.submissions.links import status_url
+from kreiswerk.submissions.models import Submission
 from kreiswerk.tenancy.models import Role
 
 from . import decisions, forms, inquiries, selectors, services
@@ -351,7 +353,6 @@ def _document_rows(case: Case) -> list[str]:
 
 
 def _answers(case: Case) -> list[dict]:
-    from kreiswerk.submissions.models import Submission
     from kreiswerk.submissions.receipt import answer_sections
 
     if case.submission_id is None:
@@ -363,6 +364,14 @@ def _answers(case: Case) -> list[dict]:
     if _has_files(element for step in definition.steps for element in step.elements):
         files = {str(pk): filename for pk, filename in submission.attachments.values_list("pk", "filename")}
     return answer_sections(definition, submission.answers, files=files)
+
+
+def _identity_level(case):
+    """How the applicant logged in (a BundID level), without loading the encrypted application."""
+    if case.submission_id is None:
+        return None
+    level = Submission.objects.filter(pk=case.submission_id).values_list("identity_level", flat=True).first()
+    return TrustLevel(level).label if level else None
 
 
 def _has_files(elements) -> bool:
@@ -403,6 +412,7 @@ def case_detail(request, case_id):
             "next_statuses": definition.next_statuses(case.status) if case.is_open else [],
             "can_close": case.is_open and status is not None and status.final,
             "parties": list(case.parties.order_by("role", "created_at")),
+            "identity_level": _identity_level(case),
             "documents": _document_rows(case),
             "timeline": _timeline(case, definition, people),
             "notes": list(

@@ -50,6 +50,10 @@ class Payment(models.Model):
             models.UniqueConstraint(
                 fields=["submission"], condition=models.Q(status="BOOKED"), name="payment_booked_once"
             ),
+            # One open payment per application and provider: a double click cannot start two.
+            models.UniqueConstraint(
+                fields=["submission", "provider"], condition=models.Q(status="INITIAL"), name="payment_open_once"
+            ),
         ]
         indexes = [models.Index(fields=["provider", "transaction_id"], name="payment_transaction_idx")]
 

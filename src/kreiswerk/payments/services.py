@@ -98,10 +98,7 @@ def payment_start(*, submission: Submission, return_url_for: Callable[[Payment],
     booked = submission.payments.filter(status=Status.BOOKED).first()
     if booked is not None:
         return booked
-    payment = submission.payments.filter(status=Status.INITIAL, provider=provider.key).order_by("-created_at").first()
-    if payment is None:
-        amount, items = fee_of(submission)
-        payment = Payment.objects.create(submission=submission, provider=provider.key, amount=amount, line_items=items)
+    payment = _open_payment(submission, provider.key)
     if payment.pay_url:
         return payment
     try:
@@ -118,6 +115,21 @@ def payment_start(*, submission: Submission, return_url_for: Callable[[Payment],
     PaymentEvent.objects.create(payment=payment, source=PaymentEvent.Source.START, status=started.status)
     payment.refresh_from_db()
     return payment
+
+
+def _open_payment(submission: Submission, provider_key: str) -> Payment:
+    """The application's one open payment with this provider, made when there is none."""
+    open_payments = submission.payments.filter(status=Status.INITIAL, provider=provider_key)
+    payment = open_payments.first()
+    if payment is not None:
+        return payment
+    amount, items = fee_of(submission)
+    try:
+        with transaction.atomic():
+            return Payment.objects.create(submission=submission, provider=provider_key, amount=amount, line_items=items)
+    except IntegrityError:
+        # A second request for the same application made it first (double click, two tabs).
+        return open_payments.get()
 
 
 def payment_refresh(*, payment: Payment, source: str) -> Payment:

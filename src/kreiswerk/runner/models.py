@@ -27,6 +27,11 @@ class Draft(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     expires_at = models.DateTimeField(_("läuft ab am"), db_index=True)
+    # A logged-in citizen's draft: prefilled from the login; ``locked`` holds the values that came
+    # from an ID document or certificate, which the server keeps whatever the browser sends.
+    citizen = models.ForeignKey("identity.Citizen", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    identity_level = models.PositiveSmallIntegerField(null=True, blank=True)
+    locked = EncryptedJSONField(default=dict)
     submitted = models.OneToOneField(
         "submissions.Submission",
         null=True,

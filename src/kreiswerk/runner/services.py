@@ -10,6 +10,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from kreiswerk.crypto.files import delete_stored
+from kreiswerk.identity.attributes import FROM_DOCUMENT
 from kreiswerk.jobs import enqueue_on_commit
 from kreiswerk.submissions.models import Attachment
 
@@ -38,8 +39,26 @@ def draft_transaction():
         yield
 
 
-def draft_start(*, version, language: str, is_test: bool = False) -> Draft:
-    return Draft.objects.create(version=version, language=language, is_test=is_test, expires_at=_expiry())
+def draft_start(*, version, language: str, is_test: bool = False, login=None) -> Draft:
+    """A new draft; with a citizen's login, prefilled from it (and locked when the login was verified)."""
+    prefilled, locked = {}, {}
+    if login is not None:
+        for element in version.parsed.inputs():
+            value = login.prefill(element.prefill) if element.prefill else None
+            if value is not None:
+                prefilled[element.key] = value
+                if login.verified and element.prefill in FROM_DOCUMENT:
+                    locked[element.key] = value
+    return Draft.objects.create(
+        version=version,
+        language=language,
+        is_test=is_test,
+        expires_at=_expiry(),
+        answers=prefilled,
+        citizen=login.citizen if login else None,
+        identity_level=login.level if login else None,
+        locked=locked,
+    )
 
 
 def draft_save(*, draft: Draft, answers: dict, completed_step: str | None = None) -> Draft:

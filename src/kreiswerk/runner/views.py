@@ -21,6 +21,8 @@ from kreiswerk.assistants import evaluation, fields, rules
 from kreiswerk.assistants.definition import localized
 from kreiswerk.assistants.models import Assistant, AssistantVersion
 from kreiswerk.assistants.selectors import assistants_open, published_version
+from kreiswerk.identity.models import requirement
+from kreiswerk.identity.selectors import allow_login_page, citizen_login, login_available
 from kreiswerk.payments.selectors import allow_pay_page, fee_context
 from kreiswerk.submissions.filecheck import FileRejected
 from kreiswerk.submissions.links import status_path
@@ -99,10 +101,18 @@ def index(request):
     return render(request, "runner/index.html", {"assistants": assistants, "query": query})
 
 
-def _start_context(version: AssistantVersion, *, preview: bool) -> dict:
+def _start_context(request, version: AssistantVersion, *, preview: bool) -> dict:
     definition = version.parsed
     start = definition.start
+    level, login_required = requirement(definition)
+    login = citizen_login(request)
     return {
+        "login": login,
+        "login_enabled": login_available(),
+        "login_level": level,
+        "login_required": login_required,
+        "login_sufficient": login is not None and login.level >= level,
+        "prefills": any(element.prefill for element in definition.inputs()),
         "version": version,
         "assistant": version.assistant,
         "title": localized(definition.title),
@@ -125,9 +135,13 @@ def start(request, mandant: str, slug: str):
         return render(request, "runner/unavailable.html", {"assistant": assistant}, status=404)
     if assistant.audience == "internal" and not _staff_verified(request.user):
         return redirect(f"{reverse(settings.LOGIN_URL)}?next={request.path}")
+    context = _start_context(request, version, preview=False)
     if request.method == "POST":
+        if context["login_required"] and not context["login_sufficient"]:
+            context["login_missing"] = True
+            return allow_login_page(render(request, "runner/start.html", context, status=403))
         return _begin(request, version, is_test=False)
-    return render(request, "runner/start.html", _start_context(version, preview=False))
+    return allow_login_page(render(request, "runner/start.html", context))
 
 
 @require_http_methods(["GET", "POST"])
@@ -142,12 +156,14 @@ def preview(request, version_id: int):
     )
     if request.method == "POST":
         return _begin(request, version, is_test=True)
-    return render(request, "runner/start.html", _start_context(version, preview=True))
+    return render(request, "runner/start.html", _start_context(request, version, preview=True))
 
 
 def _begin(request, version: AssistantVersion, *, is_test: bool):
     _touch_citizen_session(request)
-    draft = services.draft_start(version=version, language=get_language() or "de", is_test=is_test)
+    draft = services.draft_start(
+        version=version, language=get_language() or "de", is_test=is_test, login=citizen_login(request)
+    )
     services.session_bind_draft(request.session, draft)
     first = evaluation.visible_steps(version.parsed, {})[0]
     return redirect("runner:step", draft_id=draft.pk, step_key=first.key)
@@ -221,6 +237,9 @@ def _step(request, draft, definition, steps, reachable, current):
 
 def _step_post(request, draft, definition, steps, current, back_to_check):
     answers, format_errors = evaluation.parse_step(current, request.POST, draft.answers)
+    # Locked values came from an ID-card login: a changed or missing one in the post does not count.
+    answers = {**answers, **draft.locked}
+    format_errors = {key: message for key, message in format_errors.items() if key not in draft.locked}
     upload_errors = _handle_files(request, draft, current, answers, format_errors)
     action = request.POST.get("_action", "weiter")
     if action.startswith(("add:", "remove:")):
@@ -371,6 +390,7 @@ def _render_step(request, draft, definition, steps, current, *, answers, errors,
         data=data,
         errors=error_map,
         raw=raw,
+        locked=set(draft.locked),
         # Only steps that can hold files need to look them up.
         attachments=_attachments_of(draft) if any(e.type == "file" for e in _walk_inputs(current)) else {},
     )

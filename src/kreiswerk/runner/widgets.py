@@ -8,6 +8,8 @@ import json
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from kreiswerk.assistants import evaluation, fields, rules, validators
 from kreiswerk.assistants.definition import Element, Step, localized
 from kreiswerk.submissions.filecheck import accept_attribute, type_labels
@@ -22,10 +24,15 @@ def step_fields(
     errors: dict[str, str],
     raw=None,
     attachments: dict | None = None,
+    locked: set[str] = frozenset(),
 ) -> list[dict]:
-    """Contexts for the step's elements; elements hidden by earlier answers are left out."""
+    """Contexts for the step's elements; elements hidden by earlier answers are left out.
+
+    ``locked`` fields came from an ID-card login: shown read-only, always with the stored value.
+    """
     step_keys = {element.key for element in _walk(step.elements)}
     builder = _Builder(step_keys=step_keys, data=data, errors=errors, raw=raw, attachments=attachments or {})
+    builder.locked = locked
     return builder.elements(step.elements, answers, prefix="")
 
 
@@ -54,7 +61,21 @@ class _Builder:
             result.append(self.element(element, answers, prefix=prefix, data=data, dynamic=dynamic))
         return result
 
+    locked: set[str] = frozenset()
+
     def element(self, element: Element, answers: dict, *, prefix: str, data: dict, dynamic: bool) -> dict:
+        if not prefix and element.key in self.locked:
+            raw, self.raw = self.raw, None
+            try:
+                context = self._element(element, answers, prefix=prefix, data=data, dynamic=dynamic)
+            finally:
+                self.raw = raw
+            note = _("Aus Ihrer Anmeldung mit der BundID übernommen; hier nicht änderbar.")
+            context.update(locked=True, help=f"{context['help']}\n{note}" if context["help"] else note)
+            return context
+        return self._element(element, answers, prefix=prefix, data=data, dynamic=dynamic)
+
+    def _element(self, element: Element, answers: dict, *, prefix: str, data: dict, dynamic: bool) -> dict:
         name = f"{prefix}{element.key}"
         context: dict[str, Any] = {
             "type": element.type,

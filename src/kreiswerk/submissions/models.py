@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kreiswerk.assistants.models import Assistant, AssistantVersion
 from kreiswerk.crypto.fields import EncryptedJSONField, EncryptedTextField, EncryptionKeyField
+from kreiswerk.identity.models import TrustLevel
 from kreiswerk.tenancy.models import Mandant, OrganisationalUnit
 
 
@@ -29,6 +30,13 @@ class Submission(models.Model):
     receipt_key = EncryptionKeyField(null=True, blank=True)
     confirmation_sent_at = models.DateTimeField(null=True, blank=True)
     # Set while the application waits for its fee; it goes on to the E-Akte once paid.
+    # Who submitted, where they logged in (their mailbox), and the trust level of that login.
+    citizen = models.ForeignKey(
+        "identity.Citizen", null=True, blank=True, on_delete=models.SET_NULL, related_name="submissions"
+    )
+    identity_level = models.PositiveSmallIntegerField(
+        _("Vertrauensniveau der Anmeldung"), choices=TrustLevel.choices, null=True, blank=True
+    )
     awaiting_payment_since = models.DateTimeField(_("wartet auf Zahlung seit"), null=True, blank=True)
     payment_expired_at = models.DateTimeField(_("Zahlungsfrist abgelaufen am"), null=True, blank=True)
 

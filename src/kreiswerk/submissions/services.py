@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from kreiswerk.assistants import evaluation
 from kreiswerk.assistants.definition import Definition
 from kreiswerk.crypto.files import StoredFile, delete_stored, store_encrypted
+from kreiswerk.identity.models import requirement
 
 from . import filecheck, scanning
 from .models import Attachment, ReferenceCounter, Submission
@@ -117,7 +118,11 @@ def submission_submit(*, draft, submit_key: str, collect_fee: bool = True) -> Su
     if not draft.is_test and not version.assistant.in_window():
         raise SubmitRefused(_not_available_message())
     definition = version.parsed
-    answers = evaluation.prune(definition, draft.answers)
+    level, login_required = requirement(definition)
+    if login_required and (draft.identity_level or 0) < level:
+        raise SubmitRefused(_login_message())
+    # Values from an ID-card login stay as they came, whatever was posted on the way.
+    answers = evaluation.prune(definition, {**draft.answers, **(draft.locked or {})})
     errors = evaluation.all_errors(definition, answers)
     if errors:
         raise SubmitRefused(_incomplete_message(), errors)
@@ -144,6 +149,8 @@ def submission_submit(*, draft, submit_key: str, collect_fee: bool = True) -> Su
                 language=locked.language,
                 is_test=locked.is_test,
                 idempotency_key=key,
+                citizen_id=locked.citizen_id,
+                identity_level=locked.identity_level,
             )
             referenced = _referenced_attachment_ids(definition, answers)
             handed_over = Attachment.objects.filter(draft=locked, id__in=referenced).update(
@@ -176,6 +183,12 @@ def submission_submit(*, draft, submit_key: str, collect_fee: bool = True) -> Su
 
 def _stale_message() -> str:
     return _("Dieses Formular wurde bereits abgeschickt oder ist veraltet. Bitte laden Sie die Seite neu.")
+
+
+def _login_message() -> str:
+    return _(
+        "Für diesen Antrag ist eine Anmeldung mit der BundID nötig. Bitte melden Sie sich an und beginnen Sie erneut."
+    )
 
 
 def _not_available_message() -> str:

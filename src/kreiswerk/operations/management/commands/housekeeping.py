@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand
 
 from kreiswerk.api.idempotency import idempotency_keys_purge
 from kreiswerk.handoff.services import deliveries_requeue_due
+from kreiswerk.identity.services import login_requests_purge
 from kreiswerk.payments.services import payments_expire
 from kreiswerk.runner.services import drafts_purge
 
@@ -9,7 +10,8 @@ from kreiswerk.runner.services import drafts_purge
 class Command(BaseCommand):
     help = (
         "Löscht abgelaufene Entwürfe samt Dateien und alte Idempotenzschlüssel der API; "
-        "stößt fällige oder liegen gebliebene Übergaben an Fachverfahren an; lässt unbezahlte Anträge verfallen."
+        "stößt fällige oder liegen gebliebene Übergaben an Fachverfahren an; lässt unbezahlte Anträge verfallen; "
+        "löscht Anmeldeanfragen, die älter als einen Tag sind."
     )
 
     def handle(self, *args, **options):
@@ -21,3 +23,5 @@ class Command(BaseCommand):
         self.stdout.write(f"{requeued} fällige oder liegen gebliebene Übergaben angestoßen.")
         expired = payments_expire()
         self.stdout.write(f"{expired} Anträge ohne rechtzeitige Zahlung verfallen.")
+        logins = login_requests_purge()
+        self.stdout.write(f"{logins} alte Anmeldeanfragen gelöscht.")
