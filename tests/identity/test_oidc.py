@@ -166,3 +166,22 @@ def test_staff_sign_on_with_a_forged_token_fails(client, staff_provider, unit):
 def test_staff_sign_on_is_closed_unless_configured(client):
     assert client.get("/verwaltung/sso/anmelden/").status_code == 404
     assert "Single Sign-on" not in client.get("/verwaltung/anmelden/").content.decode()
+
+
+def test_staff_sign_on_does_not_enrol_a_second_factor(client, staff_provider, unit):
+    """An account without a confirmed authenticator cannot be reached through the provider's username."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    user = make_staff("sachbearbeitung")
+    TOTPDevice.objects.filter(user=user).delete()
+    response = _staff_sso(client, staff_provider)
+    assert "sso=fehlgeschlagen" in response["Location"]
+    assert PENDING_USER not in client.session
+
+
+def test_a_password_login_never_runs_the_sign_on_backend(client, staff_provider, unit):
+    from kreiswerk.identity.oidc import StaffOIDCBackend
+
+    make_staff("sachbearbeitung")
+    request = client.get("/verwaltung/anmelden/?code=abc&state=xyz").wsgi_request
+    assert StaffOIDCBackend().authenticate(request, username="sachbearbeitung", password="x") is None

@@ -193,3 +193,54 @@ def test_a_definition_with_an_impossible_prefill_is_refused(element, problem):
 def test_an_unknown_level_is_refused_in_the_definition():
     with pytest.raises(DefinitionError):
         parse(simple_definition(identity={"level": "mittel"}))
+
+
+def test_a_draft_begun_after_login_continues_only_under_that_login(publish_assistant, client):
+    version = publish_assistant(identity_definition())
+    login(client, level=TrustLevel.SUBSTANTIAL)
+    step_url = start(client, version)["Location"]
+    draft = Draft.objects.get()
+
+    # Logging out at a shared computer: this browser forgets the draft.
+    client.post("/anmeldung/abmelden/")
+    assert client.get(step_url).status_code == 404
+
+    # A resume link opened without the login asks for it, and shows nothing of the draft.
+    from kreiswerk.runner.services import draft_resume_token_create
+
+    token = draft_resume_token_create(draft=draft)
+    stranger = Client()
+    page = stranger.get(f"/fortsetzen/{token}/")
+    assert page.status_code == 403
+    assert "derselben Person" in page.content.decode() and "Mustermann" not in page.content.decode()
+    assert stranger.post(f"/fortsetzen/{token}/").status_code == 403
+
+    # Another person's login does not open it either; the same person's does.
+    login(stranger, who="max", level=TrustLevel.HIGH)
+    assert stranger.get(f"/fortsetzen/{token}/").status_code == 403
+    owner = Client()
+    login(owner, level=TrustLevel.SUBSTANTIAL)
+    resumed = owner.post(f"/fortsetzen/{token}/")
+    assert resumed.status_code == 302
+    assert owner.get(resumed["Location"]).status_code == 200
+
+
+def test_another_person_logging_in_at_the_same_browser_does_not_get_the_draft(publish_assistant, client):
+    version = publish_assistant(identity_definition())
+    login(client, level=TrustLevel.SUBSTANTIAL)
+    step_url = start(client, version)["Location"]
+    login(client, who="max", level=TrustLevel.HIGH)
+    assert client.get(step_url).status_code == 404
+
+
+def test_the_session_warning_cannot_change_locked_values(publish_assistant, client):
+    version = publish_assistant(identity_definition())
+    login(client, level=TrustLevel.SUBSTANTIAL)
+    step_url = start(client, version)["Location"]
+    draft = Draft.objects.get()
+    response = client.post(f"/entwurf/{draft.pk}/aktiv/", {**POSTED, "_step": "person"})
+    assert response.status_code == 200
+    draft.refresh_from_db()
+    assert draft.answers["vorname"] == "Erika" and draft.answers["anschrift"]["city"] == "Köln"
+    assert draft.answers["email"] == "neu@example.org"
+    assert 'value="Erika"' in client.get(step_url).content.decode()

@@ -113,9 +113,9 @@ def test_a_faulty_answer_is_refused(client, fault, tmp_path):
     _refused(post_answer(client, answer), "nicht bestätigt")
     assert SESSION_CITIZEN not in client.session
     assert not Citizen.objects.exists()
-    # The request is used up: a correct answer afterwards does not log in either.
+    # A forged answer does not spoil the person's own login: the real answer still counts.
     good = devidp.response_for(request_id=request_id, who=who, level=TrustLevel.SUBSTANTIAL)
-    _refused(post_answer(client, good))
+    assert post_answer(client, good).status_code == 302
 
 
 def test_a_replayed_answer_is_refused(client):
@@ -129,6 +129,26 @@ def test_a_replayed_answer_is_refused(client):
     _refused(post_answer(client, answer), "bereits verwendet")
     assert SESSION_CITIZEN not in other.session
     assert LoginRequest.objects.get(pk=request_id).state == LoginRequest.State.DONE
+
+
+def test_a_captured_assertion_cannot_answer_another_request(client):
+    """The Response wrapper is unsigned: re-addressing Erika's answer to the attacker's request fails."""
+    erika, attacker = Client(), Client()
+    erikas_request = login_begin(erika)
+    answer = devidp.response_for(request_id=erikas_request, who=devidp.persona("erika"), level=TrustLevel.HIGH)
+    attackers_request = login_begin(attacker, level="keine")
+    xml = base64.b64decode(answer).decode()
+    assert xml.count(f'InResponseTo="{erikas_request}"') == 1  # the assertion itself is encrypted
+    forged = base64.b64encode(
+        xml.replace(f'InResponseTo="{erikas_request}"', f'InResponseTo="{attackers_request}"').encode()
+    ).decode()
+    _refused(post_answer(attacker, forged), "nicht bestätigt")
+    assert SESSION_CITIZEN not in attacker.session
+    # Erika's own login still works, once.
+    accepted = post_answer(erika, answer)
+    assert accepted.status_code == 302
+    erika.get(accepted["Location"])
+    assert erika.session[SESSION_CITIZEN]["level"] == 4
 
 
 def test_an_answer_to_a_request_we_never_sent_is_refused(client):

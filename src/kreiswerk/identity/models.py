@@ -106,3 +106,13 @@ class LoginRequest(models.Model):
 
     def __str__(self) -> str:
         return self.id
+
+
+class SeenAssertion(models.Model):
+    """A SAML assertion that logged someone in, kept until it expires: each one counts once."""
+
+    id = models.CharField(primary_key=True, max_length=120)
+    valid_until = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.id

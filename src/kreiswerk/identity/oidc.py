@@ -52,6 +52,9 @@ class StaffOIDCBackend(CheckedOIDCBackend):
     """Staff single sign-on: an existing, active account named by the provider's username claim."""
 
     def authenticate(self, request, **kwargs):
+        # Only the SSO callback (with the nonce it stored) may get here; a password login passes this by.
+        if not kwargs.get("nonce"):
+            return None
         try:
             return super().authenticate(request, **kwargs)
         except Exception as exc:  # a forged or expired token, or the provider unreachable: no login, no 500
@@ -62,7 +65,8 @@ class StaffOIDCBackend(CheckedOIDCBackend):
         username = claims.get(settings.KREISWERK_OIDC_STAFF_USERNAME_CLAIM)
         if not username:
             return get_user_model().objects.none()
-        return get_user_model().objects.filter(username=username, is_active=True)
+        # Only accounts that already have their second factor: SSO must not be a way to enrol one.
+        return get_user_model().objects.filter(username=username, is_active=True, totpdevice__confirmed=True).distinct()
 
     def verify_claims(self, claims):
         return bool(claims.get(settings.KREISWERK_OIDC_STAFF_USERNAME_CLAIM))
@@ -167,11 +171,13 @@ def citizen_answer(*, session, state: str, code: str, error: str) -> tuple[Answe
             }
         )
         payload = backend.verify_token(tokens.get("id_token") or "", nonce=pending["nonce"])
-        claims = {**backend.get_userinfo(tokens.get("access_token"), tokens.get("id_token"), payload), **payload}
+        userinfo = backend.get_userinfo(tokens.get("access_token"), tokens.get("id_token"), payload)
     except Exception as exc:  # the library's, PyJWT's (expired, malformed) and the wire's errors alike
         raise LoginRefused(refused, reason=f"{type(exc).__name__}: {exc}"[:300]) from exc
-    if claims.get("sub") != payload.get("sub"):
+    # OIDC Core 5.3.2: userinfo about anyone but the token's subject must not be used.
+    if userinfo.get("sub") != payload.get("sub"):
         raise LoginRefused(refused, reason="userinfo_subject")
+    claims = {**userinfo, **payload}
     level = TrustLevel.from_class_ref(str(payload.get("acr", "")))
     if level is None or not payload.get("sub"):
         raise LoginRefused(refused, reason="no_level_or_subject")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime
 import logging
 import shutil
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from lxml import etree
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, ExtensionElement
@@ -36,6 +39,7 @@ from .models import TrustLevel
 logger = logging.getLogger(__name__)
 
 PROVIDER = "bundid"
+BEARER = "urn:oasis:names:tc:SAML:2.0:cm:bearer"
 AKDB_NS = "https://www.akdb.de/request/2018/09"
 CLASSIC_UI_NS = "https://www.akdb.de/request/2018/09/classic-ui/v1"
 PROTOCOL_NS = "urn:oasis:names:tc:SAML:2.0:protocol"
@@ -62,6 +66,9 @@ class Answer:
     subject: str
     level: TrustLevel
     attributes: dict[str, str]
+    # SAML only: the assertion, remembered until it expires so that it counts once.
+    assertion_id: str = ""
+    valid_until: datetime.datetime | None = None
 
 
 def enabled() -> bool:
@@ -170,17 +177,21 @@ def _akdb_extension() -> Extensions:
     return Extensions(extension_elements=[request])
 
 
+def idp_entity_id() -> str:
+    providers = client().metadata.identity_providers()
+    if len(providers) != 1:
+        raise ImproperlyConfigured("The IdP metadata must describe exactly one identity provider.")
+    return providers[0]
+
+
 def authn_request(*, level: TrustLevel) -> tuple[str, str]:
     """A signed AuthnRequest for at least ``level``; returns its id and the URL to send the browser to."""
     saml_client = client()
-    providers = saml_client.metadata.identity_providers()
-    if len(providers) != 1:
-        raise ImproperlyConfigured("The IdP metadata must describe exactly one identity provider.")
     context = RequestedAuthnContext(
         authn_context_class_ref=[AuthnContextClassRef(text=level.class_ref)], comparison="minimum"
     )
     request_id, info = saml_client.prepare_for_authenticate(
-        entityid=providers[0],
+        entityid=idp_entity_id(),
         binding=BINDING_HTTP_REDIRECT,
         extensions=_akdb_extension(),
         requested_authn_context=context,
@@ -233,14 +244,24 @@ def answer_verify(saml_response: str, *, request_id: str) -> Answer:
     # BundID encrypts every assertion for us; a readable one did not come that way.
     if not encrypted:
         raise LoginRefused(refused, reason="assertion_not_encrypted")
-    if response.in_response_to != request_id:
+    assertion = response.assertion
+    # The Response wrapper is not signed, so its InResponseTo proves nothing on its own: the signed
+    # assertion must name this request in every bearer confirmation, and come from our IdP.
+    confirmations = [item for item in assertion.subject.subject_confirmation if item.method == BEARER]
+    if response.in_response_to != request_id or not confirmations:
         raise LoginRefused(refused, reason="in_response_to")
+    for confirmation in confirmations:
+        data = confirmation.subject_confirmation_data
+        if data is None or data.in_response_to != request_id:
+            raise LoginRefused(refused, reason="assertion_for_another_request")
+    if not assertion.id or assertion.issuer is None or assertion.issuer.text != idp_entity_id():
+        raise LoginRefused(refused, reason="issuer")
     levels = [TrustLevel.from_class_ref(class_ref) for class_ref, *_rest in response.authn_info()]
-    values = _attribute_values(response.assertion)
-    reported = TrustLevel.from_class_ref(values.get(attributes.OID_OF["trust_level"], ""))
-    known = [level for level in [*levels, reported] if level is not None]
-    if not levels or not known:
+    values = _attribute_values(assertion)
+    reported = values.get(attributes.OID_OF["trust_level"], "")
+    if not levels or None in levels or (reported and TrustLevel.from_class_ref(reported) is None):
         raise LoginRefused(refused, reason="no_level")
+    known = [*levels, *([TrustLevel.from_class_ref(reported)] if reported else [])]
     found = attributes.normalise(values)
     subject = found.get("bpk2") or (response.name_id.text if response.name_id is not None else "")
     if not subject:
@@ -248,7 +269,28 @@ def answer_verify(saml_response: str, *, request_id: str) -> Answer:
     found.pop("bpk2", None)
     found.pop("trust_level", None)
     # Where the context and the attribute disagree, the lower one is what was proven.
-    return Answer(request_id=request_id, subject=subject, level=min(known), attributes=found)
+    return Answer(
+        request_id=request_id,
+        subject=subject,
+        level=min(known),
+        attributes=found,
+        assertion_id=assertion.id,
+        valid_until=_valid_until(assertion),
+    )
+
+
+def _valid_until(assertion) -> datetime.datetime:
+    """Until when the assertion could be presented again (its conditions, else the request's life)."""
+    moments = [assertion.conditions.not_on_or_after] if assertion.conditions is not None else []
+    moments += [
+        item.subject_confirmation_data.not_on_or_after
+        for item in assertion.subject.subject_confirmation
+        if item.subject_confirmation_data is not None
+    ]
+    parsed = [parse_datetime(moment) for moment in moments if moment]
+    parsed = [moment for moment in parsed if moment is not None]
+    fallback = timezone.now() + datetime.timedelta(hours=1)
+    return max(parsed, default=fallback) + datetime.timedelta(minutes=2)
 
 
 def _attribute_values(assertion) -> dict[str, str]:

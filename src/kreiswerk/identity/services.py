@@ -9,14 +9,15 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kreiswerk.audit.services import audit_record
+from kreiswerk.runner.services import SESSION_DRAFTS, SESSION_SUBMISSIONS
 
 from . import saml
-from .models import Citizen, LoginRequest, TrustLevel
+from .models import Citizen, LoginRequest, SeenAssertion, TrustLevel
 from .saml import LoginRefused
 
 logger = logging.getLogger(__name__)
@@ -57,21 +58,27 @@ def login_answer(*, saml_response: str) -> LoginRequest:
     )
     if request is None:
         raise LoginRefused(stale, reason="unknown_or_used_request")
-    try:
-        answer = saml.answer_verify(saml_response, request_id=request.pk)
-    except LoginRefused:
-        _refuse(request.pk)
-        raise
+    # A refused answer leaves the request open: whoever knows its id could otherwise spoil it.
+    answer = saml.answer_verify(saml_response, request_id=request.pk)
     if answer.level < request.level:
         _refuse(request.pk)
         raise level_refusal(reached=answer.level, required=request.level)
     result = {"subject": answer.subject, "level": int(answer.level), "attributes": answer.attributes}
     request.result, request.state, request.answered_at = result, LoginRequest.State.ANSWERED, timezone.now()
-    with transaction.atomic():
-        # A replayed answer races the first one here; only one finds the request still unanswered.
-        if not LoginRequest.objects.select_for_update().filter(pk=request.pk, state=LoginRequest.State.SENT).exists():
-            raise LoginRefused(stale, reason="replayed")
-        request.save(update_fields=["result", "state", "answered_at"])
+    try:
+        with transaction.atomic():
+            # A replayed answer races the first one here; only one finds the request still unanswered,
+            # and an assertion counts once even when it is wrapped into an answer to another request.
+            SeenAssertion.objects.create(id=answer.assertion_id[:120], valid_until=answer.valid_until)
+            if (
+                not LoginRequest.objects.select_for_update()
+                .filter(pk=request.pk, state=LoginRequest.State.SENT)
+                .exists()
+            ):
+                raise LoginRefused(stale, reason="replayed")
+            request.save(update_fields=["result", "state", "answered_at"])
+    except IntegrityError as exc:
+        raise LoginRefused(stale, reason="assertion_replayed") from exc
     return request
 
 
@@ -136,6 +143,9 @@ def login_complete(*, request, request_id: str) -> LoginRequest:
 def citizen_session_start(request, *, provider: str, subject: str, level: int, attributes: dict) -> Citizen:
     """Log this browser in as the citizen (SAML or OIDC alike), with a new session key."""
     citizen = citizen_record(provider=provider, subject=subject, level=level, attributes=attributes)
+    previous = request.session.get(SESSION_CITIZEN) or {}
+    if previous.get("id") not in (None, str(citizen.pk)):
+        _forget_applications(request.session)  # another person at the same browser
     # A new session key at login (session fixation); drafts of this browser stay with it.
     request.session.cycle_key()
     request.session[SESSION_CITIZEN] = {
@@ -151,12 +161,20 @@ def citizen_session_start(request, *, provider: str, subject: str, level: int, a
 
 
 def citizen_logout(*, request) -> None:
+    """Log out and let the browser forget this person's drafts and receipts (a shared computer)."""
     if request.session.pop(SESSION_CITIZEN, None) is not None:
+        _forget_applications(request.session)
         request.session.cycle_key()
+
+
+def _forget_applications(session) -> None:
+    session.pop(SESSION_DRAFTS, None)
+    session.pop(SESSION_SUBMISSIONS, None)
 
 
 def login_requests_purge(*, now=None) -> int:
     """Old requests and any result nobody picked up; housekeeping."""
-    cutoff = (now or timezone.now()) - timedelta(days=1)
-    deleted, _detail = LoginRequest.objects.filter(created_at__lt=cutoff).delete()
+    now = now or timezone.now()
+    deleted, _detail = LoginRequest.objects.filter(created_at__lt=now - timedelta(days=1)).delete()
+    SeenAssertion.objects.filter(valid_until__lt=now).delete()
     return deleted

@@ -62,7 +62,8 @@ def draft_start(*, version, language: str, is_test: bool = False, login=None) ->
 
 
 def draft_save(*, draft: Draft, answers: dict, completed_step: str | None = None) -> Draft:
-    draft.answers = answers
+    # Values from an ID-card login stay as they came, whichever page posted.
+    draft.answers = {**answers, **draft.locked}
     if completed_step and completed_step not in draft.completed_steps:
         draft.completed_steps = [*draft.completed_steps, completed_step]
     draft.expires_at = _expiry()
@@ -72,6 +73,13 @@ def draft_save(*, draft: Draft, answers: dict, completed_step: str | None = None
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def draft_login_matches(draft: Draft, login) -> bool:
+    """A draft begun after a login continues only under the same person's login, at its level or above."""
+    if draft.citizen_id is None:
+        return True
+    return login is not None and login.citizen.pk == draft.citizen_id and login.level >= (draft.identity_level or 0)
 
 
 def draft_resume_token_create(*, draft: Draft) -> str:

@@ -21,7 +21,7 @@ from kreiswerk.assistants import evaluation, fields, rules
 from kreiswerk.assistants.definition import localized
 from kreiswerk.assistants.models import Assistant, AssistantVersion
 from kreiswerk.assistants.selectors import assistants_open, published_version
-from kreiswerk.identity.models import requirement
+from kreiswerk.identity.models import TrustLevel, requirement
 from kreiswerk.identity.selectors import allow_login_page, citizen_login, login_available
 from kreiswerk.payments.selectors import allow_pay_page, fee_context
 from kreiswerk.submissions.filecheck import FileRejected
@@ -66,6 +66,14 @@ class SessionExpired(Exception):
     pass
 
 
+class LoginNeeded(Exception):
+    """The draft was begun after a BundID login; only that person's login continues it."""
+
+    def __init__(self, level: int):
+        super().__init__(level)
+        self.level = level
+
+
 def handles_expired_session(view):
     """After the idle limit the draft is no longer reachable from this browser: say why."""
 
@@ -75,6 +83,8 @@ def handles_expired_session(view):
             return view(request, *args, **kwargs)
         except SessionExpired:
             return render(request, "runner/session_expired.html", status=410)
+        except LoginNeeded as exc:
+            return _login_needed(request, exc.level)
 
     return wrapper
 
@@ -90,7 +100,14 @@ def _draft_for(request, draft_id) -> Draft:
         raise Http404
     if draft.version.assistant.audience == "internal" and not _staff_verified(request.user):
         raise PermissionDenied
+    if not services.draft_login_matches(draft, citizen_login(request)):
+        raise LoginNeeded(draft.identity_level or TrustLevel.NONE)
     return draft
+
+
+def _login_needed(request, level: int):
+    context = {"login_enabled": login_available(), "next_url": request.path, "level": TrustLevel(level)}
+    return allow_login_page(render(request, "runner/login_needed.html", context, status=403))
 
 
 @require_GET
@@ -574,6 +591,8 @@ def resume(request, token: str):
     draft = services.draft_by_resume_token(token)
     if draft is None:
         return render(request, "runner/resume_invalid.html", status=404)
+    if not services.draft_login_matches(draft, citizen_login(request)):
+        return _login_needed(request, draft.identity_level or TrustLevel.NONE)
     if request.method == "POST":
         _touch_citizen_session(request)
         services.session_bind_draft(request.session, draft)
