@@ -143,8 +143,8 @@ class OIDCProvider(LocalService):
             given = handler.headers.get("Content-Length") or "0"
             length = int(given) if given.isdigit() else MAX_BODY_BYTES + 1  # unreadable counts as too large
             if length > MAX_BODY_BYTES:
-                handler.close_connection = True  # the body stays unread
-                raise Refused(413, "request_too_large")
+                # The body stays unread, so the connection ends; saying so keeps the client from reusing it.
+                raise Refused(413, "request_too_large", {"Connection": "close"})
             body = handler.rfile.read(length)
             target = urlsplit(handler.path)
             query = {key: values[0] for key, values in parse_qs(target.query).items()}
@@ -167,8 +167,7 @@ class OIDCProvider(LocalService):
         except Refused as exc:
             self._json(handler, exc.status, {"error": exc.error}, exc.headers)
         except Exception:  # a double answers, it does not hand out tracebacks
-            handler.close_connection = True
-            self._json(handler, 500, {"error": "server_error"})
+            self._json(handler, 500, {"error": "server_error"}, {"Connection": "close"})
 
     def _json(self, handler, status: int, payload: dict, headers: dict[str, str] | None = None) -> None:
         send(handler, status, json.dumps(payload).encode(), "application/json", headers)

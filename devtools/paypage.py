@@ -289,8 +289,8 @@ class PayPage(LocalService):
     def handle(self, handler: BaseHTTPRequestHandler, method: str) -> None:
         length = int(handler.headers.get("Content-Length") or 0)
         if length > MAX_BODY_BYTES:
-            handler.close_connection = True
-            self._json(handler, 413, {"error": "invalid_request", "detail": "Zu groß"})
+            # The body stays unread, so the connection ends; saying so keeps the client from reusing it.
+            self._json(handler, 413, {"error": "invalid_request", "detail": "Zu groß"}, {"Connection": "close"})
             return
         body = handler.rfile.read(length)
         parts = [unquote(part) for part in urlsplit(handler.path).path.split("/")[1:]]
