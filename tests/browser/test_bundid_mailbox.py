@@ -118,6 +118,9 @@ def test_bundid_login_prefill_payment_and_mailbox(demo, services, browser, phone
     text = page.inner_text("main")
     assert submission.reference in text
     assert f"Kassenzeichen {payment.reference}" in text
+    receipt = page.get_by_role("link", name=f"Eingangsbestätigung {submission.reference} (PDF)")
+    pdf = page.request.get(demo.url + receipt.get_attribute("href"))
+    assert pdf.status == 200 and pdf.body().startswith(b"%PDF")
 
     # The caseworker asks a question; the citizen is told by e-mail (without personal data) and finds it.
     case = Case.objects.get(submission=submission)

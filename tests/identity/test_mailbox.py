@@ -66,6 +66,8 @@ def test_it_shows_the_status_and_an_open_inquiry(client, erika, assistant_versio
     )
     page = client.get("/postfach/").content.decode()
     assert "Eine Rückfrage wartet auf Ihre Antwort." in page
+    receipt = case.documents.get(kind="eingangsbestaetigung")
+    assert f"/dokumente/{receipt.pk}/" in page
     assert case.status_definition.title in page or (case.status_definition.public or "") in page
 
 

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.urls import reverse
 
 from kreiswerk.applicant.selectors import case_of, decisions_sent, inquiries_of, status_text
-from kreiswerk.cases.models import Inquiry
+from kreiswerk.cases.models import Document, Inquiry
+from kreiswerk.submissions.links import status_token
 from kreiswerk.submissions.models import Submission
 
 from . import attributes as attribute_names
@@ -64,8 +66,15 @@ def mailbox_state(submission: Submission) -> dict:
     """Status, open Rückfragen and Bescheide of one application, for its mailbox entry."""
     case = case_of(submission)
     if case is None:
-        return {"status_text": "", "open_inquiries": 0, "decisions": 0}
+        return {"status_text": "", "open_inquiries": 0, "decisions": 0, "receipt_url": ""}
+    receipt = case.documents.filter(kind=Document.Kind.RECEIPT).order_by("created_at").first()
     return {
+        "receipt_url": reverse(
+            "applicant:document",
+            kwargs={"submission_id": submission.pk, "token": status_token(submission.pk), "document_id": receipt.pk},
+        )
+        if receipt
+        else "",
         "status_text": status_text(case),
         "open_inquiries": sum(1 for item in inquiries_of(case) if item.state == Inquiry.State.OPEN),
         "decisions": len(decisions_sent(case)),
