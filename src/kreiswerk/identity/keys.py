@@ -48,9 +48,3 @@ def key_pair_files(directory: Path, common_name: str) -> tuple[str, str]:
                 handle.write(key_pem)
             cert_path.write_bytes(cert_pem)
     return str(key_path), str(cert_path)
-
-
-def certificate_body(cert_path: str) -> str:
-    """The base64 body of a PEM certificate, as metadata embeds it."""
-    lines = Path(cert_path).read_text().strip().splitlines()
-    return "".join(line for line in lines if "-----" not in line)

@@ -185,5 +185,5 @@ def citizen_answer(*, session, state: str, code: str, error: str) -> tuple[Answe
         from .services import level_refusal  # services builds on this module for the SAML path
 
         raise level_refusal(reached=level, required=pending["level"])
-    answer = Answer(request_id=state, subject=str(payload["sub"]), level=level, attributes=attributes.from_oidc(claims))
+    answer = Answer(subject=str(payload["sub"]), level=level, attributes=attributes.from_oidc(claims))
     return answer, pending["next"]

@@ -62,7 +62,6 @@ class LoginRefused(Exception):
 class Answer:
     """A verified answer: who logged in, at which level, with which attributes."""
 
-    request_id: str
     subject: str
     level: TrustLevel
     attributes: dict[str, str]
@@ -270,7 +269,6 @@ def answer_verify(saml_response: str, *, request_id: str) -> Answer:
     found.pop("trust_level", None)
     # Where the context and the attribute disagree, the lower one is what was proven.
     return Answer(
-        request_id=request_id,
         subject=subject,
         level=min(known),
         attributes=found,

@@ -35,12 +35,20 @@ class CitizenLogin:
         return attribute_names.prefill_value(name, self.citizen.attributes or {})
 
 
-def citizen_login(request) -> CitizenLogin | None:
+def session_login(request) -> dict | None:
+    """The login as the session holds it (citizen id, level): no database, for every step of a draft."""
     data = request.session.get(SESSION_CITIZEN)
     if not isinstance(data, dict):
         return None
     if time.time() - data.get("since", 0) > settings.KREISWERK_CITIZEN_LOGIN_MINUTES * 60:
         request.session.pop(SESSION_CITIZEN, None)
+        return None
+    return data
+
+
+def citizen_login(request) -> CitizenLogin | None:
+    data = session_login(request)
+    if data is None:
         return None
     cached = getattr(request, "_kreiswerk_citizen", None)
     if cached is not None and str(cached.citizen.pk) == data.get("id"):

@@ -75,11 +75,18 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def draft_login_matches(draft: Draft, login) -> bool:
-    """A draft begun after a login continues only under the same person's login, at its level or above."""
+def draft_login_matches(draft: Draft, login: dict | None) -> bool:
+    """A draft begun after a login continues only under the same person's login, at its level or above.
+
+    ``login`` is the session's record of the login (``identity.selectors.session_login``).
+    """
     if draft.citizen_id is None:
         return True
-    return login is not None and login.citizen.pk == draft.citizen_id and login.level >= (draft.identity_level or 0)
+    return (
+        login is not None
+        and login.get("id") == str(draft.citizen_id)
+        and login.get("level", 0) >= (draft.identity_level or 0)
+    )
 
 
 def draft_resume_token_create(*, draft: Draft) -> str:

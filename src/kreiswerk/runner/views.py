@@ -22,7 +22,7 @@ from kreiswerk.assistants.definition import localized
 from kreiswerk.assistants.models import Assistant, AssistantVersion
 from kreiswerk.assistants.selectors import assistants_open, published_version
 from kreiswerk.identity.models import TrustLevel, requirement
-from kreiswerk.identity.selectors import allow_login_page, citizen_login, login_available
+from kreiswerk.identity.selectors import allow_login_page, citizen_login, login_available, session_login
 from kreiswerk.payments.selectors import allow_pay_page, fee_context
 from kreiswerk.submissions.filecheck import FileRejected
 from kreiswerk.submissions.links import status_path
@@ -100,7 +100,7 @@ def _draft_for(request, draft_id) -> Draft:
         raise Http404
     if draft.version.assistant.audience == "internal" and not _staff_verified(request.user):
         raise PermissionDenied
-    if not services.draft_login_matches(draft, citizen_login(request)):
+    if not services.draft_login_matches(draft, session_login(request)):
         raise LoginNeeded(draft.identity_level or TrustLevel.NONE)
     return draft
 
@@ -591,7 +591,7 @@ def resume(request, token: str):
     draft = services.draft_by_resume_token(token)
     if draft is None:
         return render(request, "runner/resume_invalid.html", status=404)
-    if not services.draft_login_matches(draft, citizen_login(request)):
+    if not services.draft_login_matches(draft, session_login(request)):
         return _login_needed(request, draft.identity_level or TrustLevel.NONE)
     if request.method == "POST":
         _touch_citizen_session(request)
