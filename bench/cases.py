@@ -422,19 +422,6 @@ def _generate(connection, *, mandant, units, by_unit, type_rows, count: int) -> 
         )
         timings["staging"] = time.perf_counter() - started
         say(f"staging table: {timings['staging']:.1f} s")
-        # A bulk load: the plain indexes are built once afterwards rather than row by row, and the
-        # foreign keys are not checked per row (the rows are made consistent by construction).
-        cursor.execute(
-            "SELECT indexname, indexdef FROM pg_indexes i WHERE schemaname = 'public' AND tablename = ANY(%s)"
-            " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
-            [LOADED_TABLES],
-        )
-        indexes = cursor.fetchall()
-        for name, _definition in indexes:
-            cursor.execute(f'DROP INDEX "{name}"')
-        cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
-        if cursor.fetchone()[0]:
-            cursor.execute("SET session_replication_role = replica")
         params = {
             "mandant": mandant.pk,
             "pool": POOL,
@@ -444,17 +431,14 @@ def _generate(connection, *, mandant, units, by_unit, type_rows, count: int) -> 
             "path": stored.path,
             "key": stored.key_header,
         }
-        for name, statement in INSERTS.items():
-            started = time.perf_counter()
-            cursor.execute(statement, params)
-            timings[name] = time.perf_counter() - started
-            say(f"{name}: {cursor.rowcount} rows in {timings[name]:.1f} s")
-        cursor.execute("RESET session_replication_role")
-        started = time.perf_counter()
-        for _name, definition in indexes:
-            cursor.execute(definition)
-        timings["indexes"] = time.perf_counter() - started
-        say(f"{len(indexes)} indexes built in {timings['indexes']:.1f} s")
+        started_load = time.perf_counter()
+        with common.bulk_load(cursor, LOADED_TABLES, say=say):
+            for name, statement in INSERTS.items():
+                started = time.perf_counter()
+                cursor.execute(statement, params)
+                timings[name] = time.perf_counter() - started
+                say(f"{name}: {cursor.rowcount} rows in {timings[name]:.1f} s")
+        timings["indexes"] = time.perf_counter() - started_load - sum(timings[name] for name in INSERTS)
         # The running numbers go on from here (the sample cases are opened through case_open).
         cursor.execute(
             "INSERT INTO cases_filecounter (mandant_id, year, value)"

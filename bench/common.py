@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import platform
@@ -10,6 +11,7 @@ import secrets
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import psycopg
@@ -136,3 +138,26 @@ def machine() -> dict:
         "os": platform.platform(),
         "load_before": load,
     }
+
+
+@contextlib.contextmanager
+def bulk_load(cursor, tables: list[str], say=print):
+    """A bulk load into PostgreSQL: plain indexes dropped and built once afterwards, foreign keys
+    not checked per row (the generated rows are consistent by construction)."""
+    cursor.execute(
+        "SELECT indexname, indexdef FROM pg_indexes i WHERE schemaname = 'public' AND tablename = ANY(%s)"
+        " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
+        [tables],
+    )
+    indexes = cursor.fetchall()
+    for name, _definition in indexes:
+        cursor.execute(f'DROP INDEX "{name}"')
+    cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+    if cursor.fetchone()[0]:
+        cursor.execute("SET session_replication_role = replica")
+    yield
+    cursor.execute("RESET session_replication_role")
+    started = time.perf_counter()
+    for _name, definition in indexes:
+        cursor.execute(definition)
+    say(f"{len(indexes)} indexes built in {time.perf_counter() - started:.1f} s")

@@ -11,6 +11,9 @@ export-data    N submissions of the 30-field assistant, bulk-inserted (payload e
 export-run     the product's XLSX export of those submissions (time, peak memory)
 cases-data     N cases in 50 units and the pages to measure (see bench/cases.py)
 cases-measure  the inbox and the case view against bare SQL, N times each (see bench/cases.py)
+cockpit-data   150 services and N submissions of a year with their cases, then the cockpit's rollup
+               (see bench/cockpit.py)
+cockpit-measure the dashboard against the same aggregates by bare SQL, N times; the yearly report PDF
 handoff-data   the hand-off assistant and N submissions with a 100 KB attachment and their receipts
                rendered; writes the submission schema for the receiver to WORKDIR/handoff-schemas.json
 handoff-run    a FIT-Connect destination for the receiver named in WORKDIR/handoff-receiver.json, one
@@ -35,7 +38,7 @@ from pathlib import Path
 
 import django
 
-from bench import cases, common, definitions
+from bench import cases, cockpit, common, definitions
 
 MB = 1024 * 1024
 
@@ -635,6 +638,8 @@ COMMANDS = {
     "export-run": export_run,
     "cases-data": cases.cases_data,
     "cases-measure": cases.cases_measure,
+    "cockpit-data": cockpit.cockpit_data,
+    "cockpit-measure": cockpit.cockpit_measure,
     "handoff-data": handoff_data,
     "handoff-run": handoff_run,
 }

@@ -9,7 +9,7 @@ PACKAGES=(
   libmagic1                         # file type detection by content
   gettext                           # compilemessages
   xmlsec1                           # SAML signatures and encryption (pysaml2, BundID login)
-  poppler-utils                     # pdftotext in receipt tests
+  poppler-utils                     # pdftotext and pdftoppm in PDF tests (receipt, council report)
   postgresql-client
 )
 

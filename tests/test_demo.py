@@ -28,12 +28,13 @@ SLUGS = {
     "informationszugang": ("musterkreis", "hauptamt"),
     "dienstreiseantrag": ("musterkreis", "personal"),
     "hundeanmeldung": ("musterstadt", "steueramt"),
+    "digitalisierungsidee": ("musterkreis", "org-it"),
 }
 
 
 def run_demo() -> str:
     out = StringIO()
-    call_command("demo", stdout=out)
+    call_command("demo", cockpit_scale=0.01, stdout=out)
     return out.getvalue()
 
 
@@ -84,7 +85,7 @@ def test_demo_creates_county_municipalities_units_staff_and_assistants():
         assert OrganisationalUnit.objects.filter(mandant=county, code=code).exists(), code
     assert OrganisationalUnit.objects.filter(mandant=towns["musterstadt"], code="steueramt").exists()
 
-    # Six published assistants in fitting Mandanten and units.
+    # Seven published assistants in fitting Mandanten and units.
     for slug, (mandant_slug, unit_code) in SLUGS.items():
         assistant = Assistant.objects.get(slug=slug)
         assert assistant.mandant.slug == mandant_slug
@@ -92,6 +93,7 @@ def test_demo_creates_county_municipalities_units_staff_and_assistants():
         published = assistant.versions.get(state=AssistantVersion.State.PUBLISHED)
         assert published.definition == demo_definition(slug)
     assert Assistant.objects.get(slug="dienstreiseantrag").audience == "internal"
+    assert Assistant.objects.get(slug="digitalisierungsidee").audience == "internal"
 
     # Staff with one role each, at sensible units.
     users = get_user_model().objects
@@ -112,6 +114,12 @@ def test_demo_creates_county_municipalities_units_staff_and_assistants():
     for unit in OrganisationalUnit.objects.filter(mandant=county):
         assert has_role(administration, Role.CASEWORKER, unit)
 
+    # The cockpit's team and a council member who reads it.
+    digital, council = users.get(username="digitalisierung"), users.get(username="kreistag")
+    assert has_role(digital, Role.DIGITAL_TEAM, gewerbe)
+    assert has_role(council, Role.COCKPIT_READER, gewerbe)
+    assert not has_role(council, Role.DIGITAL_TEAM, gewerbe)
+
     assert "Demo-Daten angelegt" in output
     assert PASSWORD in output
     assert "administration" in output
@@ -126,9 +134,9 @@ def test_demo_twice_changes_nothing():
     assert dict(AssistantVersion.objects.values_list("pk", "state")) == versions
     assert "nichts geändert" in output
     assert first["mandanten"] == 3
-    assert first["assistenten"] == 6
-    assert first["versionen"] == 6
-    assert first["uebergabeziele"] == 1
+    assert first["assistenten"] == 7
+    assert first["versionen"] == 7
+    assert first["uebergabeziele"] == 2
 
 
 def test_demo_keeps_a_changed_password_and_a_retired_assistant():
@@ -163,10 +171,10 @@ def test_demo_publishes_a_new_version_when_the_yaml_changed(monkeypatch):
     assistant = Assistant.objects.get(slug="reitkennzeichen")
     states = dict(assistant.versions.values_list("number", "state"))
     assert states == {1: AssistantVersion.State.SUPERSEDED, 2: AssistantVersion.State.PUBLISHED}
-    assert AssistantVersion.objects.count() == 7
+    assert AssistantVersion.objects.count() == 8
 
 
-@pytest.mark.parametrize("username", ["formulare", "sachbearbeitung", "administration"])
+@pytest.mark.parametrize("username", ["formulare", "sachbearbeitung", "administration", "digitalisierung"])
 def test_demo_staff_can_log_in(username):
     run_demo()
     assert get_user_model().objects.get(username=username).check_password(PASSWORD)

@@ -261,6 +261,34 @@ def concrete_urls(world) -> dict[str, str]:
             args=[submission.pk, status_token(submission.pk), world["case"].documents.first().pk],
         ),
         **api_urls(world),
+        **cockpit_urls(),
+    }
+
+
+def cockpit_urls() -> dict[str, str]:
+    """The cockpit: no service, idea, project, indicator or report exists here, so those pages find nothing."""
+    return {
+        "cockpit:dashboard": reverse("cockpit:dashboard"),
+        "cockpit:chart_csv": reverse("cockpit:chart_csv", args=["reifegrad"]),
+        "cockpit:indicators": reverse("cockpit:indicators"),
+        "cockpit:indicator": reverse("cockpit:indicator", args=[1]),
+        "cockpit:services": reverse("cockpit:services"),
+        "cockpit:service_new": reverse("cockpit:service_new"),
+        "cockpit:service": reverse("cockpit:service", args=[1]),
+        "cockpit:services_export": reverse("cockpit:services_export", args=["csv"]),
+        "cockpit:services_import": reverse("cockpit:services_import"),
+        "cockpit:ideas": reverse("cockpit:ideas"),
+        "cockpit:my_ideas": reverse("cockpit:my_ideas"),
+        "cockpit:scoring": reverse("cockpit:scoring"),
+        "cockpit:idea": reverse("cockpit:idea", args=[1]),
+        "cockpit:projects": reverse("cockpit:projects"),
+        "cockpit:project_limits": reverse("cockpit:project_limits"),
+        "cockpit:project": reverse("cockpit:project", args=[1]),
+        "cockpit:reports": reverse("cockpit:reports"),
+        "cockpit:report_new": reverse("cockpit:report_new"),
+        "cockpit:report": reverse("cockpit:report", args=[1]),
+        "cockpit:report_pdf": reverse("cockpit:report_pdf", args=[1]),
+        "cockpit:report_xlsx": reverse("cockpit:report_xlsx", args=[1]),
     }
 
 

@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "kreiswerk.api",
     "kreiswerk.audit",
     "kreiswerk.operations",
+    "kreiswerk.cockpit",
 ]
 
 MIDDLEWARE = [

@@ -19,6 +19,7 @@ urlpatterns = [
     path("anmeldung/", include("kreiswerk.identity.urls")),
     path("postfach/", identity_views.mailbox, name="mailbox"),
     path("verwaltung/uebergaben/", include("kreiswerk.handoff.urls")),
+    path("verwaltung/cockpit/", include("kreiswerk.cockpit.urls")),
     path("verwaltung/api-zugaenge/", include("kreiswerk.api.admin_urls")),
     path("api/", include("kreiswerk.api.urls")),
     path("", include("kreiswerk.runner.urls")),

@@ -42,7 +42,7 @@ def texts_of(value):
 # --- the demo assistants ----------------------------------------------------------------
 
 
-def test_there_are_six_demo_assistants():
+def test_there_are_seven_demo_assistants():
     assert {path.stem for path in DEMO_FILES} == {
         "reitkennzeichen",
         "schuelerbefoerderung",
@@ -50,6 +50,7 @@ def test_there_are_six_demo_assistants():
         "informationszugang",
         "gewerbeanmeldung",
         "dienstreiseantrag",
+        "digitalisierungsidee",
     }
 
 

@@ -163,6 +163,7 @@ class JavaScriptErrors:
     """Collects uncaught exceptions and console errors of a page."""
 
     def __init__(self, page):
+        self.page = page
         self.errors: list[str] = []
         page.on("pageerror", lambda error: self.errors.append(f"uncaught: {error}"))
         page.on("console", self._console)
@@ -171,6 +172,12 @@ class JavaScriptErrors:
         if message.type != "error":
             return
         location = message.location or {}
+        # A form sent back with its errors answers 400: Chromium logs that for the page itself.
+        if (
+            message.text.startswith("Failed to load resource: the server responded with a status of 400")
+            and location.get("url", "").split("#")[0] == self.page.url.split("#")[0]
+        ):
+            return
         where = f"{location.get('url', '')}:{location.get('lineNumber', '')}"
         self.errors.append(f"console.error: {message.text} ({where})")
 

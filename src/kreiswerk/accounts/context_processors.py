@@ -1,5 +1,6 @@
 from django.utils.functional import SimpleLazyObject
 
+from kreiswerk.cockpit.permissions import can_read
 from kreiswerk.tenancy.models import Role
 from kreiswerk.tenancy.permissions import has_any_role
 
@@ -18,4 +19,7 @@ def staff_navigation(request) -> dict:
         "nav_api": allowed(Role.ADMIN),
         "nav_handoff": allowed(Role.FORM_ADMIN),
         "nav_treasury": allowed(Role.TREASURY),
+        # Every staff member reaches the cockpit (to submit and follow ideas); only some see figures.
+        "nav_cockpit": bool(user and user.is_authenticated),
+        "cockpit_read": SimpleLazyObject(lambda: bool(user and user.is_authenticated and can_read(user))),
     }

@@ -116,10 +116,18 @@ class KernForm(forms.Form):
         super().full_clean()
         for name in self.errors:
             if name in self.fields:
-                attrs = self.fields[name].widget.attrs
+                # The bound field's id carries the form's prefix, as the templates' message ids do.
+                field, auto_id = self.fields[name], self[name].auto_id
+                attrs = field.widget.attrs
                 attrs["aria-invalid"] = "true"
-                attrs["aria-describedby"] = f"id_{name}_error"
-                attrs["class"] = "kern-form-input__input kern-form-input__input--error"
+                described = [f"{auto_id}_helptext"] if field.help_text else []
+                attrs["aria-describedby"] = " ".join([*described, f"{auto_id}_error"])
+                if isinstance(field.widget, forms.RadioSelect | forms.CheckboxSelectMultiple):
+                    attrs["class"] = "kern-form-check__input"
+                elif isinstance(field.widget, forms.Select):
+                    attrs["class"] = "kern-form-input__select"
+                else:
+                    attrs["class"] = "kern-form-input__input kern-form-input__input--error"
 
 
 class LoginForm(KernForm):

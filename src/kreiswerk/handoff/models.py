@@ -20,6 +20,7 @@ class Destination(models.Model):
         FITCONNECT = "fitconnect", _("FIT-Connect (verschlüsselt)")
         WEBHOOK = "webhook", _("Webhook (signiert)")
         EMAIL = "email", _("E-Mail an Funktionspostfach")
+        IDEAS = "ideen", _("Ideenspeicher des Digitalisierungs-Cockpits")
 
     assistant = models.ForeignKey(Assistant, on_delete=models.CASCADE, related_name="destinations")
     name = models.CharField(_("Bezeichnung"), max_length=150)

@@ -1,5 +1,6 @@
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -32,6 +33,10 @@ class Draft(models.Model):
     citizen = models.ForeignKey("identity.Citizen", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     identity_level = models.PositiveSmallIntegerField(null=True, blank=True)
     locked = EncryptedJSONField(default=dict)
+    # The staff member filling in an internal assistant (a Dienstreiseantrag, an idea).
+    staff_author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     submitted = models.OneToOneField(
         "submissions.Submission",
         null=True,
@@ -46,3 +51,24 @@ class Draft(models.Model):
 
     def __str__(self) -> str:
         return f"Entwurf {self.pk}"
+
+
+class StepCount(models.Model):
+    """Per assistant, step and day: how many applications got past the step ("" = were begun).
+
+    Drafts are purged when they expire; these counts stay, so the cockpit can show
+    where people give up long after their drafts are gone. Test drafts are not counted.
+    """
+
+    STARTED = ""
+
+    assistant = models.ForeignKey("assistants.Assistant", on_delete=models.CASCADE, related_name="+")
+    step = models.CharField(max_length=200, blank=True)
+    day = models.DateField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["assistant", "step", "day"], name="step_count_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.assistant_id}/{self.step or '-'} {self.day}: {self.count}"

@@ -6,7 +6,8 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from kreiswerk.crypto.files import delete_stored
@@ -14,7 +15,7 @@ from kreiswerk.identity.attributes import FROM_DOCUMENT
 from kreiswerk.jobs import enqueue_on_commit
 from kreiswerk.submissions.models import Attachment
 
-from .models import Draft
+from .models import Draft, StepCount
 
 SESSION_DRAFTS = "kreiswerk_drafts"
 SESSION_SUBMISSIONS = "kreiswerk_submissions"
@@ -39,7 +40,7 @@ def draft_transaction():
         yield
 
 
-def draft_start(*, version, language: str, is_test: bool = False, login=None) -> Draft:
+def draft_start(*, version, language: str, is_test: bool = False, login=None, staff_author=None) -> Draft:
     """A new draft; with a citizen's login, prefilled from it (and locked when the login was verified)."""
     prefilled, locked = {}, {}
     if login is not None:
@@ -49,6 +50,8 @@ def draft_start(*, version, language: str, is_test: bool = False, login=None) ->
                 prefilled[element.key] = value
                 if login.verified and element.prefill in FROM_DOCUMENT:
                     locked[element.key] = value
+    if not is_test:
+        step_count(assistant_id=version.assistant_id, step=StepCount.STARTED)
     return Draft.objects.create(
         version=version,
         language=language,
@@ -58,6 +61,7 @@ def draft_start(*, version, language: str, is_test: bool = False, login=None) ->
         citizen=login.citizen if login else None,
         identity_level=login.level if login else None,
         locked=locked,
+        staff_author=staff_author,
     )
 
 
@@ -66,9 +70,23 @@ def draft_save(*, draft: Draft, answers: dict, completed_step: str | None = None
     draft.answers = {**answers, **draft.locked}
     if completed_step and completed_step not in draft.completed_steps:
         draft.completed_steps = [*draft.completed_steps, completed_step]
+        if not draft.is_test:
+            step_count(assistant_id=draft.version.assistant_id, step=completed_step)
     draft.expires_at = _expiry()
     draft.save(update_fields=["answers", "completed_steps", "expires_at", "updated_at"])
     return draft
+
+
+def step_count(*, assistant_id: int, step: str) -> None:
+    """Count one more application past ``step`` today (the cockpit shows where people give up)."""
+    key = {"assistant_id": assistant_id, "step": step, "day": timezone.localdate()}
+    if StepCount.objects.filter(**key).update(count=F("count") + 1):
+        return
+    try:
+        with transaction.atomic():
+            StepCount.objects.create(**key, count=1)
+    except IntegrityError:  # created by a concurrent request in between
+        StepCount.objects.filter(**key).update(count=F("count") + 1)
 
 
 def _token_hash(token: str) -> str:

@@ -178,8 +178,13 @@ def preview(request, version_id: int):
 
 def _begin(request, version: AssistantVersion, *, is_test: bool):
     _touch_citizen_session(request)
+    internal = version.assistant.audience == "internal"
     draft = services.draft_start(
-        version=version, language=get_language() or "de", is_test=is_test, login=citizen_login(request)
+        version=version,
+        language=get_language() or "de",
+        is_test=is_test,
+        login=citizen_login(request),
+        staff_author=request.user if internal else None,
     )
     services.session_bind_draft(request.session, draft)
     first = evaluation.visible_steps(version.parsed, {})[0]

@@ -37,6 +37,10 @@ class Submission(models.Model):
     identity_level = models.PositiveSmallIntegerField(
         _("Vertrauensniveau der Anmeldung"), choices=TrustLevel.choices, null=True, blank=True
     )
+    # For an internal assistant: the staff member who submitted it.
+    staff_author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     awaiting_payment_since = models.DateTimeField(_("wartet auf Zahlung seit"), null=True, blank=True)
     payment_expired_at = models.DateTimeField(_("Zahlungsfrist abgelaufen am"), null=True, blank=True)
 

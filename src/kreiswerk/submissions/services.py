@@ -151,6 +151,7 @@ def submission_submit(*, draft, submit_key: str, collect_fee: bool = True) -> Su
                 idempotency_key=key,
                 citizen_id=locked.citizen_id,
                 identity_level=locked.identity_level,
+                staff_author_id=locked.staff_author_id,
             )
             referenced = _referenced_attachment_ids(definition, answers)
             handed_over = Attachment.objects.filter(draft=locked, id__in=referenced).update(

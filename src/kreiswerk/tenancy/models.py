@@ -71,6 +71,9 @@ class Role(models.TextChoices):
     ARCHIVE = "aktenverwaltung", _("Aktenverwaltung/Archiv")
     # The Kreiskasse: the daily list of booked fees of the units it serves.
     TREASURY = "kasse", _("Kreiskasse")
+    # The Digitalisierungs-Cockpit: the team steers it; management and council members read it.
+    DIGITAL_TEAM = "digitalisierung", _("Digitalisierungsteam")
+    COCKPIT_READER = "cockpit", _("Cockpit lesen (Verwaltungsleitung, Kreistag)")
 
 
 class Membership(models.Model):

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from kreiswerk.api.idempotency import idempotency_keys_purge
+from kreiswerk.cockpit.rollup import rollup_refresh
 from kreiswerk.handoff.services import deliveries_requeue_due
 from kreiswerk.identity.services import login_requests_purge
 from kreiswerk.payments.services import payments_expire
@@ -11,7 +12,7 @@ class Command(BaseCommand):
     help = (
         "Löscht abgelaufene Entwürfe samt Dateien und alte Idempotenzschlüssel der API; "
         "stößt fällige oder liegen gebliebene Übergaben an Fachverfahren an; lässt unbezahlte Anträge verfallen; "
-        "löscht Anmeldeanfragen, die älter als einen Tag sind."
+        "löscht Anmeldeanfragen, die älter als einen Tag sind; aktualisiert die Tageszahlen des Cockpits."
     )
 
     def handle(self, *args, **options):
@@ -25,3 +26,6 @@ class Command(BaseCommand):
         self.stdout.write(f"{expired} Anträge ohne rechtzeitige Zahlung verfallen.")
         logins = login_requests_purge()
         self.stdout.write(f"{logins} alte Anmeldeanfragen gelöscht.")
+        # The cockpit refreshes on reading too; this keeps the marks few when nobody looks for weeks.
+        refreshed = rollup_refresh()
+        self.stdout.write(f"{refreshed} geänderte Tage der Cockpit-Zahlen neu berechnet.")

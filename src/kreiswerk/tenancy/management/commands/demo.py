@@ -19,6 +19,7 @@ from kreiswerk.assistants.models import Assistant, AssistantVersion
 from kreiswerk.assistants.services import assistant_import, version_publish
 from kreiswerk.cases import casetype as casetype_module
 from kreiswerk.cases.demo import demo_cases_generate, demo_casetypes_load
+from kreiswerk.cockpit.demo import demo_cockpit_generate
 from kreiswerk.handoff.demo import demo_destinations_create
 from kreiswerk.tenancy.models import Mandant, OrganisationalUnit, Role
 from kreiswerk.tenancy.services import (
@@ -81,15 +82,26 @@ dezernat dez1 Dezernat 1 – Zentrale Dienste
   amt hauptamt Hauptamt
     sachgebiet org-it Sachgebiet Organisation und IT
     sachgebiet personal Sachgebiet Personal und Reisekosten
+  amt kaemmerei Kämmerei und Kreiskasse
 dezernat dez2 Dezernat 2 – Ordnung und Verkehr
   amt ordnungsamt Ordnungsamt
     sachgebiet gewerbe Sachgebiet Gewerbe
+    sachgebiet waffen Sachgebiet Waffen- und Jagdrecht
+    sachgebiet auslaender Ausländerbehörde
   amt strassenverkehrsamt Straßenverkehrsamt
+    sachgebiet zulassung Kfz-Zulassungsstelle
+    sachgebiet fahrerlaubnis Fahrerlaubnisbehörde
 dezernat dez3 Dezernat 3 – Soziales und Bildung
   amt schulamt Schul- und Kulturamt
     sachgebiet schuelerbefoerderung Sachgebiet Schülerbeförderung
+  amt sozialamt Sozialamt
+  amt jugendamt Jugendamt
+  amt gesundheitsamt Gesundheitsamt
 dezernat dez4 Dezernat 4 – Umwelt und ländlicher Raum
   amt forstamt Kreisforstamt
+  amt baurechtsamt Baurechts- und Naturschutzamt
+  amt landwirtschaftsamt Landwirtschaftsamt
+  amt veterinaeramt Veterinäramt und Lebensmittelüberwachung
 """
         ),
     ),
@@ -103,6 +115,10 @@ dezernat dez4 Dezernat 4 – Umwelt und ländlicher Raum
 dezernat buergerdienste Fachbereich Bürgerdienste
   amt buergeramt Bürgeramt
     sachgebiet meldewesen Sachgebiet Meldewesen
+    sachgebiet standesamt Standesamt
+  amt ordnungsamt Ordnungsamt
+dezernat bauen Fachbereich Bauen
+  amt bauverwaltung Bauverwaltung
 dezernat finanzen Fachbereich Finanzen
   amt steueramt Steueramt
     sachgebiet hundesteuer Sachgebiet Hundesteuer und Vergnügungsteuer
@@ -132,6 +148,7 @@ ASSISTANTS = (
     ("informationszugang", COUNTY, "hauptamt"),
     ("dienstreiseantrag", COUNTY, "personal"),
     ("hundeanmeldung", "musterstadt", "steueramt"),
+    ("digitalisierungsidee", COUNTY, "org-it"),
 )
 
 # Username → (first name, last name, [(Mandant, unit code, role)]); None as unit code
@@ -164,6 +181,7 @@ STAFF = (
         [
             (COUNTY, "ordnungsamt", Role.CASEWORKER),
             (COUNTY, "hauptamt", Role.CASEWORKER),
+            (COUNTY, None, Role.COCKPIT_READER),
         ],
     ),
     (
@@ -191,6 +209,18 @@ STAFF = (
             ("beispielheim", None, Role.ADMIN),
         ],
     ),
+    (
+        "digitalisierung",
+        "Dora",
+        "Digital",
+        [(COUNTY, None, Role.DIGITAL_TEAM)],
+    ),
+    (
+        "kreistag",
+        "Kai",
+        "Kreisrat",
+        [(COUNTY, None, Role.COCKPIT_READER)],
+    ),
 )
 
 
@@ -201,6 +231,14 @@ def demo_definition(slug: str) -> dict:
 
 class Command(BaseCommand):
     help = "Legt die Demo-Daten an (Landkreis Musterkreis); mehrfach ausführbar."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--cockpit-scale",
+            type=float,
+            default=1.0,
+            help="Anteil der für das Cockpit erzeugten Anträge (1 = etwa 8.000 im Jahr, zwei Jahre lang).",
+        )
 
     def handle(self, *args, **options):
         self.counts = {"mandanten": 0, "einheiten": 0, "konten": 0, "rollen": 0, "versionen": 0}
@@ -219,6 +257,10 @@ class Command(BaseCommand):
                 self.counts["uebergabeziele"] = demo_destinations_create()
         except casetype_module.DefinitionError as exc:
             raise CommandError("Eine Demo-Vorgangsart ist ungültig:\n  - " + "\n  - ".join(exc.problems)) from exc
+        with transaction.atomic():
+            cockpit = demo_cockpit_generate(scale=options["cockpit_scale"])
+        self.counts["uebergabeziele"] += cockpit.pop("uebergabeziele")
+        self.counts.update(cockpit)
         self.summary(published)
 
     def mandant(self, demo: DemoMandant) -> Mandant:
@@ -292,7 +334,9 @@ class Command(BaseCommand):
                 f"{c['konten']} Konten, {c['rollen']} Rollen, {c['versionen']} Assistenten-Versionen, "
                 f"{c['vorgangsarten']} Vorgangsarten, {c['vorgaenge']} Vorgänge, "
                 f"{c['abgelaufen']} alte Vorgänge mit abgelaufener Aufbewahrungsfrist "
-                f"({c['aussonderung']} zur Aussonderung aufgelistet), {c['uebergabeziele']} Übergabeziele."
+                f"({c['aussonderung']} zur Aussonderung aufgelistet), {c['uebergabeziele']} Übergabeziele; "
+                f"Cockpit: {c['leistungen']} Leistungen, {c['ideen']} Ideen, {c['projekte']} Projekte, "
+                f"{c['kennzahlen']} Kennzahlen, {c['antraege']} erzeugte Anträge."
             )
         else:
             self.stdout.write("Demo-Daten sind bereits vollständig vorhanden; nichts geändert.")
@@ -306,7 +350,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 "Anmeldung für Beschäftigte unter /verwaltung/anmelden/ mit den Benutzernamen "
-                "„formulare“, „sachbearbeitung“, „leitung“, „archiv“, „kasse“ oder „administration“ "
+                "„formulare“, „sachbearbeitung“, „leitung“, „archiv“, „kasse“, „administration“, "
+                "„digitalisierung“ oder „kreistag“ "
                 f"und dem Passwort {PASSWORD}. "
                 "Beim ersten Anmelden richten Sie eine Authenticator-App ein (zweiter Faktor)."
             )

@@ -1,0 +1,221 @@
+"""The SVG charts: accessible, scalable, telling their values in text; and the percentile they show."""
+
+from __future__ import annotations
+
+import math
+import xml.etree.ElementTree as ET  # noqa: S405 - parses only SVG this test suite generated
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.utils import translation
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kreiswerk.assistants.models import Assistant
+from kreiswerk.cases.models import CaseType
+from kreiswerk.cockpit import charts
+from kreiswerk.cockpit.selectors import Duration, Figures, Funnel, FunnelStep, Period, ServiceMonths, percentile
+
+SVG = "{http://www.w3.org/2000/svg}"
+SLUGS = ["reifegrad", "reifegrad-alt", "antraege-monat", "antraege-leistung", "bearbeitungsdauer", "abbruch", "quoten"]
+
+
+def nearest_rank(values: list[int], fraction: float) -> int | None:
+    """The textbook definition on the sorted list: the value at rank ⌈p·n⌉ (at least 1)."""
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    rank = max(1, math.ceil(round(fraction * len(ordered), 9)))
+    return ordered[rank - 1]
+
+
+@given(
+    values=st.lists(st.integers(min_value=0, max_value=400), max_size=300),
+    fraction=st.sampled_from([0.5, 0.9]) | st.integers(min_value=1, max_value=1000).map(lambda n: n / 1000),
+)
+def test_percentile_of_a_histogram_is_the_nearest_rank_of_the_sorted_list(values, fraction):
+    histogram: dict[int, int] = {}
+    for value in values:
+        histogram[value] = histogram.get(value, 0) + 1
+    assert percentile(histogram, fraction) == nearest_rank(values, fraction)
+
+
+def test_percentile_at_the_known_edges():
+    assert percentile({}, 0.5) is None
+    assert percentile({3: 0}, 0.9) is None
+    assert percentile({7: 1}, 0.9) == 7
+    assert percentile({1: 5, 10: 5}, 0.5) == 1  # rank 5 of 10
+    assert percentile(dict.fromkeys(range(1, 11), 1), 0.9) == 9  # 0.9 · 10 is exactly rank 9, not 10
+
+
+def figures(*, empty: bool = False, name: str = "Gewerbeanmeldung") -> Figures:
+    period = Period(date(2026, 1, 1), date(2026, 3, 31))
+    months = period.months
+    gewerbe = Assistant(pk=1, slug="gewerbe", title=name)
+    hund = Assistant(pk=2, slug="hund", title="Hundesteuer")
+    per_service = (
+        []
+        if empty
+        else [
+            ServiceMonths(
+                service=None,
+                assistant=gewerbe,
+                channel="kreiswerk",
+                by_month=dict(zip(months, [40, 0, 17], strict=True)),
+            ),
+            ServiceMonths(
+                service=None, assistant=hund, channel="kreiswerk", by_month=dict(zip(months, [3, 4, 5], strict=True))
+            ),
+        ]
+    )
+    totals = {month: sum(row.by_month[month] for row in per_service) for month in months}
+    case_type = CaseType(pk=1, title="Gewerbeanzeige")
+    return Figures(
+        period=period,
+        services_total=0 if empty else 12,
+        by_level=dict.fromkeys(range(8), 0) | ({} if empty else {0: 5, 1: 3, 3: 2, 4: 1, 7: 1}),
+        by_legacy_level=dict.fromkeys(range(5), 0) | ({} if empty else {0: 5, 1: 3, 3: 3, 4: 1}),
+        by_channel={} if empty else {"kreiswerk": 2, "offline": 10},
+        months=months,
+        monthly_totals=totals,
+        per_service=per_service,
+        submissions=sum(totals.values()),
+        digital_intake=0 if empty else 50,
+        with_inquiry=0 if empty else 6,
+        with_fee=0 if empty else 20,
+        paid_online=0 if empty else 19,
+        durations=[] if empty else [Duration(case_type=case_type, cases=30, median=8, p90=23)],
+        funnels=[]
+        if empty
+        else [
+            Funnel(
+                assistant=gewerbe,
+                started=100,
+                submitted=57,
+                steps=[
+                    FunnelStep("person", "Angaben zur Person", 90, Decimal("90.0")),
+                    FunnelStep("betrieb", "Betrieb", 61, Decimal("61.0")),
+                ],
+            )
+        ],
+    )
+
+
+def parse(svg: str) -> ET.Element:
+    return ET.fromstring(svg)  # noqa: S314 - our own output
+
+
+def texts(root: ET.Element) -> list[str]:
+    return [element.text or "" for element in root.iter(f"{SVG}text")]
+
+
+@pytest.fixture(autouse=True)
+def german():
+    with translation.override("de"):
+        yield
+
+
+def test_the_dashboard_has_its_charts_in_order_with_their_tables():
+    made = charts.figures_charts(figures())
+    assert [chart.slug for chart in made] == SLUGS
+    for chart in made:
+        assert chart.title and chart.description and chart.headers
+        assert all(len(row) == len(chart.headers) for row in chart.rows)
+        assert all(isinstance(row[0], str) for row in chart.rows)
+        assert all(cell is None or isinstance(cell, int | Decimal) for row in chart.rows for cell in row[1:])
+
+
+@pytest.mark.parametrize("empty", [False, True])
+def test_every_svg_names_itself_and_scales(empty):
+    for chart in charts.figures_charts(figures(empty=empty)):
+        root = parse(chart.svg)
+        assert root.get("role") == "img"
+        title_id, desc_id = root.get("aria-labelledby").split()
+        assert root.find(f"{SVG}title").get("id") == title_id == f"chart-{chart.slug}-title"
+        assert root.find(f"{SVG}title").text == chart.title
+        assert root.find(f"{SVG}desc").get("id") == desc_id and root.find(f"{SVG}desc").text == chart.description
+        x, y, width, height = (float(part) for part in root.get("viewBox").split())
+        assert (x, y, width) == (0, 0, charts.WIDTH) and height > 0
+        assert root.get("width") is None  # the CSS sizes it; the viewBox keeps its proportions
+
+
+def test_values_are_written_on_the_bars_not_told_by_colour_alone():
+    made = {chart.slug: chart for chart in charts.figures_charts(figures())}
+    maturity = texts(parse(made["reifegrad"].svg))
+    assert "3: Antrag online" in maturity and "2" in maturity and "5" in maturity
+    monthly = texts(parse(made["antraege-monat"].svg))
+    assert {"43", "4", "22"} <= set(monthly) and "Jan 26" in monthly
+    durations = texts(parse(made["bearbeitungsdauer"].svg))
+    assert {"Median", "90. Perzentil", "8 Tage", "23 Tage", "Gewerbeanzeige (30 Vorgänge)"} <= set(durations)
+    rates = texts(parse(made["quoten"].svg))
+    assert "95 % (19/20)" in rates
+    dropoff = texts(parse(made["abbruch"].svg))
+    assert {"begonnen", "Betrieb", "eingereicht", "100", "61", "57"} <= set(dropoff)
+    services = texts(parse(made["antraege-leistung"].svg))
+    assert {"Gewerbeanmeldung", "57", "Hundesteuer", "12"} <= set(services)
+
+
+def test_bars_are_as_long_as_their_values():
+    chart = charts.chart_maturity(figures())
+    bars = list(parse(chart.svg).iter(f"{SVG}rect"))
+    widths = sorted(float(rect.get("width")) for rect in bars)
+    assert widths[-1] == pytest.approx(widths[0] * 5, abs=0.2)  # 5 services at level 0, one at level 4 and 7
+
+
+def test_colours_have_enough_contrast_against_white():
+    def luminance(hex_colour: str) -> float:
+        channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    def contrast(colour: str) -> float:
+        return 1.05 / (luminance(colour) + 0.05)
+
+    assert contrast(charts.PRIMARY) >= 4.5 and contrast(charts.SECONDARY) >= 4.5
+    assert contrast(charts.TEXT) >= 7 and contrast(charts.MUTED) >= 4.5
+
+
+def test_names_are_escaped_and_long_ones_shortened():
+    made = charts.figures_charts(figures(name='<script>alert("x")</script> & eine sehr lange Bezeichnung der Leistung'))
+    chart = next(chart for chart in made if chart.slug == "antraege-leistung")
+    assert "<script>" not in chart.svg
+    root = parse(chart.svg)  # still well-formed XML
+    assert any(text.startswith('<script>alert("x")') and text.endswith("…") for text in texts(root))
+    assert chart.rows[0][0].startswith("<script>")  # the table has the whole name (escaped by the template)
+
+
+def test_the_per_service_table_has_every_service_and_month():
+    chart = charts.chart_per_service(figures())
+    assert chart.headers == ["Leistung", "Januar 2026", "Februar 2026", "März 2026", "Summe"]
+    assert chart.rows == [["Gewerbeanmeldung", 40, 0, 17, 57], ["Hundesteuer", 3, 4, 5, 12]]
+
+
+def test_rates_without_a_whole_say_so():
+    chart = charts.chart_rates(figures(empty=True))
+    assert [row[-1] for row in chart.rows] == [None, None, None]
+    assert "keine Angabe" in chart.description
+
+
+def test_an_indicator_history_chart():
+    svg = charts.indicator_chart(
+        slug="kennzahl-1",
+        title="Verlauf: Telearbeitsplätze",
+        points=[(date(2025, 12, 31), Decimal("120.00")), (date(2026, 6, 30), Decimal("187.50"))],
+        unit_label="Plätze",
+        target=Decimal(250),
+    )
+    root = parse(svg)
+    assert {"120", "187,5", "31.12.25", "30.06.26", "Ziel: 250"} <= set(texts(root))
+    assert (
+        root.find(f"{SVG}desc").text == "2 Werte (Plätze) von 31.12.2025 bis 30.06.2026, zuletzt 187,5. Zielwert: 250."
+    )
+    assert any(line.get("stroke-dasharray") for line in root.iter(f"{SVG}line"))  # the target, dashed
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(None, "–"), (0, "0"), (1234, "1.234"), (Decimal("66.7"), "66,7"), (Decimal("100.00"), "100"), (12.5, "12,5")],
+)
+def test_numbers_in_german_notation(value, shown):
+    assert charts.number(value) == shown
