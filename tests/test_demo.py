@@ -34,7 +34,7 @@ SLUGS = {
 
 def run_demo() -> str:
     out = StringIO()
-    call_command("demo", cockpit_scale=0.01, stdout=out)
+    call_command("demo", cockpit_scale=0.01, case_scale=0.1, stdout=out)
     return out.getvalue()
 
 

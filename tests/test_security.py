@@ -370,6 +370,17 @@ STATE_CHANGING = [
     "identity:login",
     "identity:logout",
     "identity:devidp_sso",
+    "cockpit:services_import",
+    "cockpit:service_new",
+    "cockpit:service",
+    "cockpit:indicators",
+    "cockpit:indicator",
+    "cockpit:idea",
+    "cockpit:scoring",
+    "cockpit:project",
+    "cockpit:project_limits",
+    "cockpit:report_new",
+    "cockpit:report",
     "set_language",
 ]
 

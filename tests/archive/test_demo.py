@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_demo_lists_expired_cases_for_the_archive_user(client):
-    call_command("demo", cockpit_scale=0.01, stdout=StringIO())
+    call_command("demo", cockpit_scale=0.01, case_scale=0.1, stdout=StringIO())
     reviews = DisposalReview.objects.all()
     assert reviews.count() >= 8
     assert {review.proposed for review in reviews} == {Case.Disposal.OFFER, Case.Disposal.DESTROY}
@@ -34,6 +34,6 @@ def test_the_demo_lists_expired_cases_for_the_archive_user(client):
     assert reviews.first().case_reference in page
 
     output = StringIO()
-    call_command("demo", cockpit_scale=0.01, stdout=output)
+    call_command("demo", cockpit_scale=0.01, case_scale=0.1, stdout=output)
     assert "nichts geändert" in output.getvalue()
     assert DisposalReview.objects.count() == reviews.count()

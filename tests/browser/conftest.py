@@ -102,7 +102,7 @@ def browser():
 @pytest.fixture
 def demo(live_server, transactional_db):
     """The demo county with its published assistants, visible to the live server."""
-    call_command("demo", cockpit_scale=0.01, stdout=StringIO())
+    call_command("demo", cockpit_scale=0.01, case_scale=0.1, stdout=StringIO())
     return live_server
 
 

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.test import Client
 from django_otp.oath import totp
 
+from kreiswerk.submissions.models import Submission
 from kreiswerk.tenancy.management.commands.demo import PASSWORD
 
 MAX_TABS = 80
@@ -324,6 +325,13 @@ def pay_at_pay_page(page, journey, *, pay_page_url: str, back_url: str, method: 
     page.wait_for_url(f"{back_url}/zahlung/**")
     assert "Vielen Dank, Ihre Zahlung ist eingegangen" in page.inner_text("main")
     journey.arrived("bezahlt")
+
+
+def submission_on_receipt(page):
+    """The submission whose receipt page the browser shows (the demo holds many others)."""
+    match = re.search(r"/eingang/([0-9a-f-]{36})/", page.url)
+    assert match, f"not on a receipt page: {page.url}"
+    return Submission.objects.get(pk=match.group(1))
 
 
 def desk(browser):

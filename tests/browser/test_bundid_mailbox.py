@@ -13,10 +13,8 @@ from django.utils import timezone
 
 from kreiswerk.cases.inquiries import inquiry_ask
 from kreiswerk.cases.models import Case
-from kreiswerk.payments.models import Payment
-from kreiswerk.submissions.models import Submission
 
-from .helpers import START_PATH, Journey, desk, pay_at_pay_page, staff_login
+from .helpers import START_PATH, Journey, desk, pay_at_pay_page, staff_login, submission_on_receipt
 
 pytestmark = pytest.mark.browser
 
@@ -103,13 +101,13 @@ def test_bundid_login_prefill_payment_and_mailbox(demo, services, browser, phone
     with page.expect_navigation():
         page.locator("form[data-submit-once] button[type='submit']").click()
     journey.arrived("eingang-gebuehr-offen")
-    submission = Submission.objects.get()
+    submission = submission_on_receipt(page)
     assert submission.citizen is not None and submission.identity_level == 3
     assert submission.answers["vorname"] == "Erika"
 
     # Pay at the local pay page.
     pay_at_pay_page(page, journey, pay_page_url=services.url, back_url=demo.url, method="CREDITCARD")
-    payment = Payment.objects.get()
+    payment = submission.payments.get()
     assert payment.status == "BOOKED"
 
     # The mailbox: the application with its payment.

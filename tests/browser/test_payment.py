@@ -7,10 +7,7 @@ import pytest
 from devtools.paypage import PayPage
 from django.conf import settings
 
-from kreiswerk.payments.models import Payment
-from kreiswerk.submissions.models import Submission
-
-from .helpers import Journey, activate, gewerbeanmeldung_at_check_page, pay_at_pay_page
+from .helpers import Journey, activate, gewerbeanmeldung_at_check_page, pay_at_pay_page, submission_on_receipt
 
 pytestmark = pytest.mark.browser
 
@@ -41,11 +38,11 @@ def test_the_citizen_pays_the_fee_and_the_application_goes_on(demo, paypage, pho
     assert "bitte bezahlen Sie die Gebühr" in page.inner_text("main")
     assert "26,00 €" in page.inner_text("main")
     journey.arrived("gebuehr-offen")
-    submission = Submission.objects.get()
+    submission = submission_on_receipt(page)
     assert submission.awaiting_payment_since is not None
 
     pay_at_pay_page(page, journey, pay_page_url=paypage.url, back_url=demo.url, method="GIROPAY")
-    payment = Payment.objects.get()
+    payment = submission.payments.get()
     assert payment.status == "BOOKED" and payment.method == "GIROPAY" and str(payment.amount) == "26.00"
 
     with page.expect_navigation():

@@ -52,7 +52,7 @@ def test_caseworkers_pages_are_accessible(demo, browser, artifacts):
     assistant = Assistant.objects.get(slug="gewerbeanmeldung")
     version = assistant.versions.get()
     submission = Submission.objects.create(
-        reference="MK-2026-000042",
+        reference="MK-2026-900042",
         mandant=assistant.mandant,
         unit=assistant.unit,
         assistant=assistant,
@@ -66,7 +66,7 @@ def test_caseworkers_pages_are_accessible(demo, browser, artifacts):
     staff_login(page, journey, demo.url, "sachbearbeitung")
     page.goto(f"{demo.url}/verwaltung/eingaenge/")
     journey.arrived("eingaenge")
-    assert "MK-2026-000042" in page.inner_text("main")
+    assert "MK-2026-900042" in page.inner_text("main")
     page.goto(f"{demo.url}/verwaltung/eingaenge/{submission.pk}/")
     journey.arrived("eingang-details")
     assert "Mustermann" in page.inner_text("main")
@@ -166,7 +166,7 @@ def test_the_handoff_pages_are_accessible(demo, browser, artifacts):
     journey.arrived("uebergabeziele-liste")
 
     submission = Submission.objects.create(
-        reference="MK-2026-000077",
+        reference="MK-2026-900077",
         mandant=assistant.mandant,
         unit=assistant.unit,
         assistant=assistant,
@@ -187,7 +187,7 @@ def test_the_handoff_pages_are_accessible(demo, browser, artifacts):
     )
     page.goto(f"{demo.url}/verwaltung/uebergaben/")
     journey.arrived("uebergaben-fehlgeschlagen")
-    page.locator("main a", has_text="MK-2026-000077").click()
+    page.locator("main a", has_text="MK-2026-900077").click()
     journey.arrived("uebergabe-verlauf")
     assert "Erneut versuchen" in page.inner_text("main")
     journey.assert_accessible()

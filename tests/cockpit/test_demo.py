@@ -41,7 +41,7 @@ SCALE = 0.015
 
 def run_demo() -> str:
     out = StringIO()
-    call_command("demo", cockpit_scale=SCALE, stdout=out)
+    call_command("demo", cockpit_scale=SCALE, case_scale=0.1, stdout=out)
     return out.getvalue()
 
 

@@ -46,6 +46,7 @@ CASE_TYPES = (
     ("reitkennzeichen", "musterkreis", "forstamt", 25),
     ("hundeanmeldung", "musterstadt", "steueramt", 30),
 )
+MIN_CASES = 8
 
 GIVEN = ["Anna", "Ben", "Clara", "David", "Elif", "Felix", "Greta", "Hamza", "Ida", "Jonas", "Katharina", "Leon"]
 GIVEN += ["Mia", "Noah", "Olga", "Paul", "Rosa", "Samuel", "Tamara", "Umut", "Vera", "Walter", "Yasemin", "Zoe"]
@@ -75,8 +76,11 @@ def demo_casetypes_load() -> list[CaseTypeVersion]:
     return created
 
 
-def demo_cases_generate(*, seed: int = 2026) -> int:
-    """Open cases for every demo Vorgangsart that has none yet, spread over the last ten weeks."""
+def demo_cases_generate(*, scale: float = 1.0, seed: int = 2026) -> int:
+    """Open cases for every demo Vorgangsart that has none yet, spread over the last ten weeks.
+
+    ``scale`` shrinks the number per Vorgangsart (at least a few each, so every page has rows).
+    """
     rng = random.Random(seed)  # noqa: S311  # nosec B311 - invented demo data
     now = timezone.now()
     total = 0
@@ -87,7 +91,7 @@ def demo_cases_generate(*, seed: int = 2026) -> int:
         if version is None or Case.objects.filter(case_type=version.case_type).exists():
             continue
         definition = version.parsed
-        for _index in range(count):
+        for _index in range(max(MIN_CASES, round(count * scale))):
             received = now - datetime.timedelta(days=rng.uniform(0, 70), minutes=rng.randint(0, 600))
             case = services.case_open(version=version, received_at=received)
             given, family = rng.choice(GIVEN), rng.choice(FAMILY)

@@ -239,6 +239,12 @@ class Command(BaseCommand):
             default=1.0,
             help="Anteil der für das Cockpit erzeugten Anträge (1 = etwa 8.000 im Jahr, zwei Jahre lang).",
         )
+        parser.add_argument(
+            "--case-scale",
+            type=float,
+            default=1.0,
+            help="Anteil der offenen und erledigten Demo-Vorgänge (1 = 360 in zehn Wochen).",
+        )
 
     def handle(self, *args, **options):
         self.counts = {"mandanten": 0, "einheiten": 0, "konten": 0, "rollen": 0, "versionen": 0}
@@ -252,7 +258,7 @@ class Command(BaseCommand):
         try:
             with transaction.atomic():
                 self.counts["vorgangsarten"] = len(demo_casetypes_load())
-                self.counts["vorgaenge"] = demo_cases_generate()
+                self.counts["vorgaenge"] = demo_cases_generate(scale=options["case_scale"])
                 self.counts["abgelaufen"], self.counts["aussonderung"] = demo_expired_cases_generate()
                 self.counts["uebergabeziele"] = demo_destinations_create()
         except casetype_module.DefinitionError as exc:
