@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.utils import translation
+from django.utils.formats import number_format
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -182,7 +183,18 @@ def test_names_are_escaped_and_long_ones_shortened():
     assert "<script>" not in chart.svg
     root = parse(chart.svg)  # still well-formed XML
     assert any(text.startswith('<script>alert("x")') and text.endswith("…") for text in texts(root))
-    assert chart.rows[0][0].startswith("<script>")  # the table has the whole name (escaped by the template)
+    assert chart.rows[0][0].startswith("<script>")  # the table has the whole name, escaped
+    assert "<script>" not in chart.table_rows and "&lt;script&gt;alert(&quot;x&quot;)" in chart.table_rows
+
+
+def test_the_data_table_writes_numbers_as_german_readers_do():
+    chart = charts.Chart("probe", "Probe", charts.mark_safe(""), ["Name", "Anzahl", "Anteil"], [["A & B", 12345, None]])
+    assert chart.table_rows == (
+        '<tr class="kern-table__row"><th scope="row" class="kern-table__cell">A &amp; B</th>'
+        '<td class="kern-table__cell kw-num">12.345</td><td class="kern-table__cell kw-num">–</td></tr>'
+    )
+    rates = charts.chart_rates(figures())
+    assert '<td class="kern-table__cell kw-num">95</td>' in rates.table_rows
 
 
 def test_the_per_service_table_has_every_service_and_month():
@@ -219,3 +231,20 @@ def test_an_indicator_history_chart():
 )
 def test_numbers_in_german_notation(value, shown):
     assert charts.number(value) == shown
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+@given(
+    value=st.one_of(
+        st.integers(min_value=-(10**12), max_value=10**12),
+        st.decimals(min_value=-(10**9), max_value=10**9, places=2, allow_nan=False, allow_infinity=False),
+    )
+)
+def test_the_fast_number_format_writes_what_django_writes(language, value):
+    """The tables format thousands of cells with separators looked up once; the result is Django's own."""
+    with translation.override(language):
+        places = None
+        if isinstance(value, Decimal):  # the decimals it has, none for a whole number
+            places = 0 if value == value.to_integral_value() else -value.normalize().as_tuple().exponent
+        expected = number_format(value, decimal_pos=places, use_l10n=True, force_grouping=True)
+        assert charts.number(value) == expected
