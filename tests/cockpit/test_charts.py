@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import xml.etree.ElementTree as ET  # noqa: S405 - parses only SVG this test suite generated
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -248,3 +249,20 @@ def test_the_fast_number_format_writes_what_django_writes(language, value):
             places = 0 if value == value.to_integral_value() else -value.normalize().as_tuple().exponent
         expected = number_format(value, decimal_pos=places, use_l10n=True, force_grouping=True)
         assert charts.number(value) == expected
+
+
+def test_the_drop_off_chart_shows_the_most_used_assistants_and_its_table_all():
+    funnels = [
+        Funnel(
+            assistant=Assistant(title=f"Assistent {index:02d}"),
+            started=100 - index,
+            submitted=50,
+            steps=[FunnelStep("person", "Person", 80, Decimal("80.0"))],
+        )
+        for index in range(charts.TOP_SERVICES + 3)
+    ]
+    chart = charts.chart_dropoff(replace(figures(), funnels=funnels))
+    shown = {text for text in texts(parse(chart.svg)) if text.startswith("Assistent")}
+    assert shown == {f"Assistent {index:02d}" for index in range(charts.TOP_SERVICES)}
+    assert {row[0].split(":")[0] for row in chart.rows} == {funnel.assistant.title for funnel in funnels}
+    assert f"die Tabelle enthält alle {charts.TOP_SERVICES + 3}" in chart.description

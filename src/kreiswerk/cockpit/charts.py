@@ -371,6 +371,13 @@ def chart_dropoff(figures: Figures) -> Chart:
         "Wie viele der begonnenen Anträge jeden Schritt abgeschlossen haben und wie viele eingereicht wurden; "
         "wo die Zahl sinkt, geben Menschen auf."
     )
+    # A county has a hundred and more assistants: the chart shows the most used, the table all.
+    if len(groups) > TOP_SERVICES:
+        description += " " + _(
+            "Die Grafik zeigt die %(shown)s am häufigsten begonnenen Antragsassistenten; "
+            "die Tabelle enthält alle %(count)s."
+        ) % {"shown": TOP_SERVICES, "count": len(groups)}
+        groups = groups[:TOP_SERVICES]
     svg = paired_hbars("abbruch", title, description, groups)
     return Chart("abbruch", title, svg, headers, rows, description)
 
