@@ -55,17 +55,20 @@ class PeriodForm(KernForm):
         return period_last_year(today)
 
 
+GROUPED = re.compile(r"[-+]?\d{1,3}(\.\d{3})+")  # 1.234.567
+
+
 class GermanDecimalField(forms.DecimalField):
     """A number as German staff type it: 1.234,5 as well as 1234,5 (and 1234.5 from a spreadsheet)."""
 
     def to_python(self, value):
         if isinstance(value, str):
             text = value.strip().replace(" ", "").replace("\u00a0", "")
-            if "," in text:
-                text = text.replace(".", "").replace(",", ".")
-            elif re.fullmatch(r"[-+]?\d{1,3}(\.\d{3})+", text):
-                text = text.replace(".", "")
-            value = text
+            whole, comma, fraction = text.partition(",")
+            if "." in whole and GROUPED.fullmatch(whole):
+                whole = whole.replace(".", "")
+            # Dots anywhere else stay, so "1.2.3,4" is refused rather than read as 123,4.
+            value = f"{whole}.{fraction}" if comma else whole
         return super().to_python(value)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 
 from django import forms
@@ -12,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from kreiswerk.accounts.forms import KernForm, date_field
 
 from ..models import Phase, Project, ProjectMember, Risk
+from .figures import GermanDecimalField
 
 NUMBER_ERRORS = {
     "required": _("Bitte geben Sie einen Wert an."),
@@ -23,22 +23,8 @@ NUMBER_ERRORS = {
 }
 
 
-# "15.000,50": German thousands dots, which Django's localized input accepts only with
-# USE_THOUSAND_SEPARATOR (that would also print them into every number input).
-GERMAN_GROUPED = re.compile(r"^-?\d{1,3}(\.\d{3})+(,\d*)?$")
-
-
-class AmountField(forms.DecimalField):
-    def to_python(self, value):
-        if isinstance(value, str):
-            value = value.strip().replace("\u00a0", "").replace(" ", "")
-            if GERMAN_GROUPED.match(value):
-                value = value.replace(".", "")
-        return super().to_python(value)
-
-
 def _amount(label, *, required: bool = True, max_digits: int = 12, places: int = 2, minimum=Decimal(0)):
-    return AmountField(
+    return GermanDecimalField(
         label=label,
         required=required,
         max_digits=max_digits,
