@@ -30,6 +30,7 @@ from kreiswerk.submissions.export import neutralise
 from kreiswerk.submissions.receipt import TIME_ZONE, pdfa_render, unit_chain
 
 from . import maturity
+from .charts import TOP_SERVICES as CHART_TOP
 from .charts import Chart, figures_charts
 from .models import RUNNING_PHASES, Channel, Idea, Phase, Project, Report, Risk, Service
 from .selectors import Figures, Period, figures_compute, ideas_decided, indicators_state, period_label, share
@@ -40,8 +41,8 @@ LANGUAGE = "de"
 HIGH_RISK = 6
 TOP_RISKS = 10
 TOP_SERVICES = 15
-# The PDF's drop-off chart shows the assistants begun most often; the XLSX has all of them.
-PDF_FUNNELS = 8
+# The PDF's drop-off chart and table show as many assistants as the dashboard's chart; the XLSX has all.
+PDF_FUNNELS = CHART_TOP
 MAX_PERIOD_DAYS = 731
 
 Cell = str | int | Decimal | date | None

@@ -203,9 +203,8 @@ def figures_compute(*, mandant: Mandant, period: Period) -> Figures:
         by_legacy[service.legacy_level] += 1
         by_channel[service.channel] += 1
 
-    days = SubmissionDay.objects.filter(
-        day__gte=period.start, day__lte=period.end, assistant_id__in=_assistant_ids(mandants)
-    )
+    assistant_ids = _assistant_ids(mandants)
+    days = SubmissionDay.objects.filter(day__gte=period.start, day__lte=period.end, assistant_id__in=assistant_ids)
     totals = days.aggregate(
         submissions=Sum("submissions"),
         digital=Sum("digital_intake"),
@@ -253,7 +252,7 @@ def figures_compute(*, mandant: Mandant, period: Period) -> Figures:
         with_fee=totals["fee"] or 0,
         paid_online=totals["paid"] or 0,
         durations=durations_compute(mandants=mandants, period=period),
-        funnels=funnels_compute(mandants=mandants, period=period, submitted=per_assistant),
+        funnels=funnels_compute(assistant_ids=assistant_ids, period=period, submitted=per_assistant),
     )
 
 
@@ -291,7 +290,7 @@ def durations_compute(*, mandants: list[int], period: Period) -> list[Duration]:
     return durations
 
 
-def funnels_compute(*, mandants: list[int], period: Period, submitted: dict[int, dict[date, int]]) -> list[Funnel]:
+def funnels_compute(*, assistant_ids: list[int], period: Period, submitted: dict[int, dict[date, int]]) -> list[Funnel]:
     """Per assistant: how many began in the period, how many got past each step, how many submitted.
 
     Steps are listed in the order of the assistant's published version; steps of older
@@ -299,7 +298,7 @@ def funnels_compute(*, mandants: list[int], period: Period, submitted: dict[int,
     """
     counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     rows = (
-        StepCount.objects.filter(day__gte=period.start, day__lte=period.end, assistant_id__in=_assistant_ids(mandants))
+        StepCount.objects.filter(day__gte=period.start, day__lte=period.end, assistant_id__in=assistant_ids)
         .values("assistant_id", "step")
         .annotate(total=Sum("count"))
         .order_by()
