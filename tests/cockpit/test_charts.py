@@ -1,8 +1,7 @@
-"""The SVG charts: accessible, scalable, telling their values in text; and the percentile they show."""
+"""The SVG charts: accessible, scalable, telling their values in text."""
 
 from __future__ import annotations
 
-import math
 import xml.etree.ElementTree as ET  # noqa: S405 - parses only SVG this test suite generated
 from dataclasses import replace
 from datetime import date
@@ -17,38 +16,10 @@ from hypothesis import strategies as st
 from kreiswerk.assistants.models import Assistant
 from kreiswerk.cases.models import CaseType
 from kreiswerk.cockpit import charts
-from kreiswerk.cockpit.selectors import Duration, Figures, Funnel, FunnelStep, Period, ServiceMonths, percentile
+from kreiswerk.cockpit.selectors import Duration, Figures, Funnel, FunnelStep, Period, ServiceMonths
 
 SVG = "{http://www.w3.org/2000/svg}"
 SLUGS = ["reifegrad", "reifegrad-alt", "antraege-monat", "antraege-leistung", "bearbeitungsdauer", "abbruch", "quoten"]
-
-
-def nearest_rank(values: list[int], fraction: float) -> int | None:
-    """The textbook definition on the sorted list: the value at rank ⌈p·n⌉ (at least 1)."""
-    ordered = sorted(values)
-    if not ordered:
-        return None
-    rank = max(1, math.ceil(round(fraction * len(ordered), 9)))
-    return ordered[rank - 1]
-
-
-@given(
-    values=st.lists(st.integers(min_value=0, max_value=400), max_size=300),
-    fraction=st.sampled_from([0.5, 0.9]) | st.integers(min_value=1, max_value=1000).map(lambda n: n / 1000),
-)
-def test_percentile_of_a_histogram_is_the_nearest_rank_of_the_sorted_list(values, fraction):
-    histogram: dict[int, int] = {}
-    for value in values:
-        histogram[value] = histogram.get(value, 0) + 1
-    assert percentile(histogram, fraction) == nearest_rank(values, fraction)
-
-
-def test_percentile_at_the_known_edges():
-    assert percentile({}, 0.5) is None
-    assert percentile({3: 0}, 0.9) is None
-    assert percentile({7: 1}, 0.9) == 7
-    assert percentile({1: 5, 10: 5}, 0.5) == 1  # rank 5 of 10
-    assert percentile(dict.fromkeys(range(1, 11), 1), 0.9) == 9  # 0.9 · 10 is exactly rank 9, not 10
 
 
 def figures(*, empty: bool = False, name: str = "Gewerbeanmeldung") -> Figures:

@@ -23,20 +23,33 @@ from unittest import mock
 import httpx
 import pytest
 from devtools.paypage import PayPage
+from django.apps import apps
+from django.db.models import Sum
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kreiswerk.cases import services as case_services
 from kreiswerk.cases.inquiries import inquiry_ask
 from kreiswerk.cases.models import Case, Inquiry
 from kreiswerk.cockpit import rollup
-from kreiswerk.cockpit.models import Channel, ClosedCaseDay, Service, StaleDay, SubmissionDay
+from kreiswerk.cockpit.models import (
+    Channel,
+    ClosedCaseDay,
+    ClosedCaseMonth,
+    Service,
+    StaleDay,
+    SubmissionDay,
+    SubmissionMonth,
+)
 from kreiswerk.cockpit.selectors import Period, figures_compute, period_last_year
 from kreiswerk.cockpit.services import service_save
 from kreiswerk.handoff import services as handoff_services
 from kreiswerk.handoff.models import Delivery
 from kreiswerk.payments.models import Payment, PaymentEvent, Status
 from kreiswerk.payments.services import fee_of, payment_refresh, payment_start
-from kreiswerk.runner.models import Draft
+from kreiswerk.runner.models import Draft, StepCountMonth
 from kreiswerk.runner.services import draft_save, draft_start
 from kreiswerk.submissions.models import Submission
 from kreiswerk.submissions.services import submission_submit
@@ -299,6 +312,38 @@ def assert_figures_match(figures, mandant) -> dict:
     return want
 
 
+def assert_funnels_match(figures, county) -> None:
+    """Who began and who got past the step, counted on the drafts of the period."""
+    funnels = {funnel.assistant.slug: funnel for funnel in figures.funnels}
+    period = figures.period
+    for slug, version in (("gewerbeanmeldung", county["gewerbe"]), ("fischereischein", county["fischerei"])):
+        drafts = Draft.objects.filter(version__assistant=version.assistant, is_test=False)
+        drafts = [draft for draft in drafts if period.start <= local_day(draft.created_at) <= period.end]
+        if not drafts:
+            assert slug not in funnels
+            continue
+        funnel = funnels[slug]
+        assert funnel.started == len(drafts)
+        reached = {step.key: step.reached for step in funnel.steps}
+        assert reached == {"person": sum("person" in draft.completed_steps for draft in drafts)}
+        assert funnel.submitted == len([s for s in in_period(period) if s.assistant_id == version.assistant_id])
+
+
+def assert_months_are_the_sums_of_days() -> None:
+    """Every monthly table holds exactly its daily table summed per month."""
+    for sums in (rollup.SUBMISSIONS, rollup.CLOSINGS, rollup.STEPS):
+        daily, monthly = apps.get_model(sums.daily), apps.get_model(sums.monthly)
+        fields = [*sums.keys, *sums.counts]
+        summed = (
+            daily.objects.annotate(in_month=TruncMonth("day"))
+            .values("in_month", *sums.keys)
+            .annotate(**{f"sum_{name}": Sum(name) for name in sums.counts})
+            .values_list("in_month", *sums.keys, *(f"sum_{name}" for name in sums.counts))
+            .order_by()
+        )
+        assert sorted(monthly.objects.values_list("month", *fields)) == sorted(summed), sums.monthly
+
+
 # --- the tests --------------------------------------------------------------------------------
 
 
@@ -318,18 +363,8 @@ def test_it_computes_every_figure_as_counted_on_the_raw_tables(county, mandant):
 
 def test_it_counts_where_people_give_up(county, mandant):
     figures = figures_compute(mandant=mandant, period=period_last_year())
-    funnels = {funnel.assistant.slug: funnel for funnel in figures.funnels}
-    for slug, version in (("gewerbeanmeldung", county["gewerbe"]), ("fischereischein", county["fischerei"])):
-        drafts = Draft.objects.filter(version__assistant=version.assistant, is_test=False)
-        drafts = [draft for draft in drafts if local_day(draft.created_at) >= TODAY - datetime.timedelta(days=364)]
-        funnel = funnels[slug]
-        assert funnel.started == len(drafts)
-        reached = {step.key: step.reached for step in funnel.steps}
-        assert reached == {"person": sum("person" in draft.completed_steps for draft in drafts)}
-        assert funnel.submitted == len(
-            [s for s in in_period(period_last_year()) if s.assistant_id == version.assistant_id]
-        )
-    gewerbe = funnels["gewerbeanmeldung"]
+    assert_funnels_match(figures, county)
+    gewerbe = next(funnel for funnel in figures.funnels if funnel.assistant.slug == "gewerbeanmeldung")
     assert (gewerbe.started, gewerbe.steps[0].reached, gewerbe.submitted) == (5, 4, 3)
 
 
@@ -352,6 +387,7 @@ def test_it_notices_a_payment_booked_and_a_case_closed_later(county, mandant, pa
     assert {row.case_type.title: row.cases for row in after.durations} == {"Testvorgang": 3}
     want = assert_figures_match(after, mandant)
     assert want["durations"] == {"Testvorgang": (3, 12, 37)}
+    assert_months_are_the_sums_of_days()
 
 
 def test_a_period_filter_counts_only_that_period(county, mandant):
@@ -365,15 +401,61 @@ def test_a_period_filter_counts_only_that_period(county, mandant):
     assert_figures_match(figures_compute(mandant=mandant, period=later), mandant)
 
 
+def _boundaries() -> list[datetime.date]:
+    """Days where a period's edge matters: each day of the data set and its neighbours, each month's first
+    and last day."""
+    days = set()
+    for days_ago in (10, 40, 67, 69, 70, 87, 95, 97, 99, 100, 400):
+        day = TODAY - datetime.timedelta(days=days_ago)
+        days.update(day + datetime.timedelta(days=offset) for offset in (-1, 0, 1))
+    for days_ago in range(0, 431):
+        day = TODAY - datetime.timedelta(days=days_ago)
+        if day.day == 1:
+            days.update((day, day - datetime.timedelta(days=1)))
+    return sorted(day for day in days if day <= TODAY)
+
+
+@pytest.fixture
+def month_edges(county, caseworker):
+    """More of the same on the last and first days of months: where a period's whole months end."""
+    month = rollup.month_after(TODAY - datetime.timedelta(days=70))
+    edges = [month - datetime.timedelta(days=1), month, rollup.month_after(month) - datetime.timedelta(days=1)]
+    for day in edges:
+        days_ago = (TODAY - day).days
+        submission = apply(county["gewerbe"], days_ago=days_ago)
+        abandon(county["gewerbe"], days_ago=days_ago, after_first_step=True)
+        with at(submission.submitted_at):
+            case = case_services.case_open_for_submission(submission=submission)
+        close(case, caseworker, days_ago=days_ago - 1)  # closed on the next day, across the month's edge
+    return edges
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ends=st.lists(st.sampled_from(_boundaries()), min_size=2, max_size=2))
+def test_any_period_is_counted_exactly_whole_months_and_edge_days_alike(month_edges, county, mandant, ends):
+    # Whole months are read from the monthly rows, the days around them from the daily ones;
+    # wherever the period begins and ends, nothing is counted twice or left out.
+    figures = figures_compute(mandant=mandant, period=Period(min(ends), max(ends)))
+    assert_figures_match(figures, mandant)
+    assert_funnels_match(figures, county)
+
+
 def test_a_rebuild_gives_the_same_rows_as_the_signals(county, mandant):
     figures_compute(mandant=mandant, period=period_last_year())
-    kept = sorted(SubmissionDay.objects.values_list("day", "assistant_id", "submissions", "paid_online"))
-    closed = sorted(ClosedCaseDay.objects.values_list("day", "case_type_id", "duration_days", "cases"))
-    SubmissionDay.objects.all().delete()
-    ClosedCaseDay.objects.all().delete()
+    assert_months_are_the_sums_of_days()
+    tables = {
+        SubmissionDay: ("day", "assistant_id", "submissions", "paid_online"),
+        ClosedCaseDay: ("day", "case_type_id", "duration_days", "cases"),
+        SubmissionMonth: ("month", "assistant_id", "submissions", "paid_online"),
+        ClosedCaseMonth: ("month", "case_type_id", "duration_days", "cases"),
+        StepCountMonth: ("month", "assistant_id", "step", "count"),
+    }
+    kept = {model: sorted(model.objects.values_list(*fields)) for model, fields in tables.items()}
+    assert kept[StepCountMonth] and kept[ClosedCaseMonth]
+    for model in tables:
+        model.objects.all().delete()
     rollup.rollup_rebuild(start=TODAY - datetime.timedelta(days=500), end=TODAY)
-    assert sorted(SubmissionDay.objects.values_list("day", "assistant_id", "submissions", "paid_online")) == kept
-    assert sorted(ClosedCaseDay.objects.values_list("day", "case_type_id", "duration_days", "cases")) == closed
+    assert {model: sorted(model.objects.values_list(*fields)) for model, fields in tables.items()} == kept
 
 
 # --- the page and its CSV show the same ---------------------------------------------------------

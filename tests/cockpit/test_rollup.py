@@ -1,13 +1,20 @@
-"""The daily figures follow every change, also when two readers refresh them at once."""
+"""The daily and monthly figures follow every change, also when two readers refresh them at once."""
 
-from datetime import timedelta
+from collections import Counter
+from datetime import date, timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
-from kreiswerk.cockpit.models import StaleDay, SubmissionDay
+from kreiswerk.cockpit.models import StaleDay, SubmissionDay, SubmissionMonth
 from kreiswerk.cockpit.rollup import local_day, rollup_refresh
+from kreiswerk.cockpit.selectors import Period
+from kreiswerk.runner.services import step_count
 from kreiswerk.submissions.models import Submission
 from tests.cases.conftest import make_submission
 from tests.conftest import simple_definition
@@ -63,3 +70,51 @@ def test_housekeeping_refreshes_the_marked_days(version, capsys):
     assert "Cockpit" in capsys.readouterr().out
     assert not StaleDay.objects.exists()
     assert counted(version, timezone.localdate()) == 1
+
+
+@given(
+    start=st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 12, 31)),
+    length=st.integers(0, 800),
+    today=st.dates(min_value=date(2020, 1, 1), max_value=date(2032, 12, 31)),
+)
+def test_a_period_is_read_as_whole_months_and_days_added_or_taken_away(start, length, today):
+    period = Period(start, start + timedelta(days=length))
+    months, added, subtracted = period.split(today)
+
+    def days(first, last):
+        return [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
+
+    weight = Counter()
+    for month in months:
+        assert month.day == 1
+        weight.update(days(month, (month + timedelta(days=31)).replace(day=1) - timedelta(days=1)))
+    for first, last in added:
+        weight.update(days(first, last))
+    for first, last in subtracted:
+        weight.subtract(days(first, last))
+    # Every day of the period counts once, every other day not at all.
+    assert +weight == Counter(days(period.start, period.end))
+    assert -weight == Counter()
+    # Never more than the months the period touches, and only the edge months read in part.
+    assert len(months) + len(added) <= len(period.months)
+    assert len(added) + len(subtracted) <= 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_upgrade_sums_the_months_of_figures_kept_before(version):
+    """An installation that kept only daily figures gets its months from them when it migrates."""
+    make_submission(version)
+    step_count(assistant_id=version.assistant_id, step="")
+    rollup_refresh()
+    executor = MigrationExecutor(connection)
+    executor.migrate([("cockpit", "0001_initial"), ("runner", "0004_draft_staff_author_stepcount")])
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    month = timezone.localdate().replace(day=1)
+    assert list(SubmissionMonth.objects.values_list("month", "assistant_id", "submissions")) == [
+        (month, version.assistant_id, 1)
+    ]
+    from kreiswerk.runner.models import StepCountMonth
+
+    assert list(StepCountMonth.objects.values_list("month", "step", "count")) == [(month, "", 1)]

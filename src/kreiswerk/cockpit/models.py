@@ -428,10 +428,9 @@ class Report(models.Model):
 # --- figures kept current from the platform's own tables (see rollup.py) ---------------------
 
 
-class SubmissionDay(models.Model):
-    """Per day and assistant: submissions and what became of them, so a year is a few thousand rows."""
+class SubmissionFigures(models.Model):
+    """Submissions of one assistant and what became of them, summed over a day or a month."""
 
-    day = models.DateField()
     assistant = models.ForeignKey(Assistant, on_delete=models.CASCADE, related_name="+")
     submissions = models.PositiveIntegerField(default=0)
     # Arrived in the E-Akte (a case was opened) or was delivered to a Fachverfahren.
@@ -440,6 +439,17 @@ class SubmissionDay(models.Model):
     with_fee = models.PositiveIntegerField(default=0)
     paid_online = models.PositiveIntegerField(default=0)
 
+    COUNTS = ("submissions", "digital_intake", "with_inquiry", "with_fee", "paid_online")
+
+    class Meta:
+        abstract = True
+
+
+class SubmissionDay(SubmissionFigures):
+    """Per day and assistant, so a year is a few thousand rows."""
+
+    day = models.DateField()
+
     class Meta:
         constraints = [models.UniqueConstraint(fields=["day", "assistant"], name="submission_day_unique")]
 
@@ -447,13 +457,35 @@ class SubmissionDay(models.Model):
         return f"{self.day} {self.assistant_id}: {self.submissions}"
 
 
-class ClosedCaseDay(models.Model):
-    """Per closing day and case type: how many cases took how many days (a histogram for percentiles)."""
+class SubmissionMonth(SubmissionFigures):
+    """The ``SubmissionDay`` rows of a month summed; ``month`` is its first day."""
 
-    day = models.DateField()
+    month = models.DateField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["month", "assistant"], name="submission_month_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.assistant_id}: {self.submissions}"
+
+
+class ClosedCases(models.Model):
+    """How many cases of a type took how many days (a histogram for percentiles)."""
+
     case_type = models.ForeignKey("cases.CaseType", on_delete=models.CASCADE, related_name="+")
     duration_days = models.PositiveIntegerField()
     cases = models.PositiveIntegerField(default=0)
+
+    COUNTS = ("cases",)
+
+    class Meta:
+        abstract = True
+
+
+class ClosedCaseDay(ClosedCases):
+    """Per closing day."""
+
+    day = models.DateField()
 
     class Meta:
         constraints = [
@@ -462,6 +494,20 @@ class ClosedCaseDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.case_type_id}: {self.cases}×{self.duration_days} d"
+
+
+class ClosedCaseMonth(ClosedCases):
+    """The ``ClosedCaseDay`` rows of a month summed; ``month`` is its first day."""
+
+    month = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["month", "case_type", "duration_days"], name="closed_case_month_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.case_type_id}: {self.cases}×{self.duration_days} d"
 
 
 class StaleDay(models.Model):

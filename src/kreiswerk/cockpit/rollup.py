@@ -1,23 +1,28 @@
-"""The cockpit's daily figures, kept exact without counting two million rows per page view.
+"""The cockpit's daily and monthly figures, kept exact without counting two million rows per page view.
 
-A year of submissions is read from ``SubmissionDay`` (one row per day and assistant)
-and processing times from ``ClosedCaseDay`` (a histogram per closing day and case
-type). Whenever something changes what those rows say (a submission arrives, a case
-is opened or closed, a Rückfrage is asked, a fee is paid, a delivery reaches its
-Fachverfahren) the day concerned is marked stale, in the same transaction. Before
-figures are read, ``rollup_refresh`` recomputes the stale days from the platform's
-own tables. The receivers here only mark; the platform's apps do not know the cockpit.
+Submissions are summed in ``SubmissionDay`` (one row per day and assistant) and
+processing times in ``ClosedCaseDay`` (a histogram per closing day and case type);
+``SubmissionMonth`` and ``ClosedCaseMonth`` hold the same per month, so a year is read
+from twelve months and the days at its edges. Whenever something changes what those
+rows say (a submission arrives, a case is opened or closed, a Rückfrage is asked, a fee
+is paid, a delivery reaches its Fachverfahren) the day concerned is marked stale, in
+the same transaction. Before figures are read, ``rollup_refresh`` recomputes the stale
+days from the platform's own tables and then their months from the days. The runner
+counts steps per day and per month itself (``StepCount``, ``StepCountMonth``). The
+receivers here only mark; the platform's apps do not know the cockpit.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.apps import apps as installed_apps
 from django.db import connection, transaction
-from django.db.models import Count, Exists, OuterRef, Q
-from django.db.models.functions import TruncDate
+from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models.functions import TruncDate, TruncMonth
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -25,6 +30,7 @@ from django.utils import timezone
 from kreiswerk.cases.models import Case, Inquiry
 from kreiswerk.handoff.models import DeliveryEvent
 from kreiswerk.payments.models import Payment, PaymentEvent, Status
+from kreiswerk.runner.models import StepCount
 from kreiswerk.submissions.models import Submission
 
 from .models import ClosedCaseDay, StaleDay, SubmissionDay
@@ -39,6 +45,11 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
     zone = timezone.get_current_timezone()
     start = datetime.combine(day, time.min, tzinfo=zone)
     return start, datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+
+
+def month_after(month: date) -> date:
+    """The first day of the month after the one ``month`` lies in."""
+    return (month.replace(day=1) + timedelta(days=32)).replace(day=1)
 
 
 def day_mark_stale(kind: str, moment: datetime | None) -> None:
@@ -148,15 +159,60 @@ def closed_case_day_rows(first: date, last: date) -> list[ClosedCaseDay]:
     ]
 
 
-def _runs(days: Iterable[date]) -> list[tuple[date, date]]:
-    """Sorted days as runs of consecutive days: one query per run instead of one per day."""
+def _runs(days: Iterable[date], following=lambda day: day + timedelta(days=1)) -> list[tuple[date, date]]:
+    """Sorted days (or months) as runs of consecutive ones: one query per run instead of one per day."""
     runs: list[tuple[date, date]] = []
     for day in sorted(set(days)):
-        if runs and day == runs[-1][1] + timedelta(days=1):
+        if runs and day == following(runs[-1][1]):
             runs[-1] = (runs[-1][0], day)
         else:
             runs.append((day, day))
     return runs
+
+
+@dataclass(frozen=True)
+class MonthlySums:
+    """A table of monthly rows that sum the rows of a daily table kept by the same ``keys``."""
+
+    daily: str
+    monthly: str
+    keys: tuple[str, ...]
+    counts: tuple[str, ...]
+
+
+SUBMISSIONS = MonthlySums("cockpit.SubmissionDay", "cockpit.SubmissionMonth", ("assistant_id",), SubmissionDay.COUNTS)
+CLOSINGS = MonthlySums(
+    "cockpit.ClosedCaseDay", "cockpit.ClosedCaseMonth", ("case_type_id", "duration_days"), ClosedCaseDay.COUNTS
+)
+STEPS = MonthlySums("runner.StepCount", "runner.StepCountMonth", ("assistant_id", "step"), StepCount.COUNTS)
+
+
+def months_sum(sums: MonthlySums, days: Iterable[date], apps=installed_apps) -> None:
+    """Replace the monthly rows of the months the ``days`` lie in by the sums of their daily rows.
+
+    ``apps`` lets the migration that introduced the monthly tables fill them.
+    """
+    daily, monthly = apps.get_model(sums.daily), apps.get_model(sums.monthly)
+    for first, last in _runs({day.replace(day=1) for day in days}, following=month_after):
+        monthly.objects.filter(month__gte=first, month__lte=last).delete()
+        rows = (
+            daily.objects.filter(day__gte=first, day__lt=month_after(last))
+            .annotate(in_month=TruncMonth("day"))
+            .values("in_month", *sums.keys)
+            .annotate(**{f"sum_{name}": Sum(name) for name in sums.counts})
+            .order_by()
+        )
+        monthly.objects.bulk_create(
+            (
+                monthly(
+                    month=row["in_month"],
+                    **{key: row[key] for key in sums.keys},
+                    **{name: row[f"sum_{name}"] for name in sums.counts},
+                )
+                for row in rows
+            ),
+            batch_size=2000,
+        )
 
 
 # Any constant: the key of the PostgreSQL advisory lock that serialises recomputing.
@@ -176,7 +232,8 @@ def rollup_lock() -> None:
 
 
 def rollup_days(*, submitted: Iterable[date] = (), closed: Iterable[date] = ()) -> None:
-    """Recompute the given days; each day is replaced as a whole, in one transaction."""
+    """Recompute the given days and then their months; each is replaced as a whole, in one transaction."""
+    submitted, closed = list(submitted), list(closed)
     with transaction.atomic():
         rollup_lock()
         for first, last in _runs(submitted):
@@ -185,6 +242,8 @@ def rollup_days(*, submitted: Iterable[date] = (), closed: Iterable[date] = ()) 
         for first, last in _runs(closed):
             ClosedCaseDay.objects.filter(day__gte=first, day__lte=last).delete()
             ClosedCaseDay.objects.bulk_create(closed_case_day_rows(first, last), batch_size=2000)
+        months_sum(SUBMISSIONS, submitted)
+        months_sum(CLOSINGS, closed)
 
 
 def rollup_refresh() -> int:
@@ -210,6 +269,11 @@ def rollup_refresh() -> int:
 
 
 def rollup_rebuild(*, start: date, end: date) -> None:
-    """Recompute every day from ``start`` to ``end`` (after a restore or a bulk import)."""
+    """Recompute every day from ``start`` to ``end`` and their months (after a restore or a bulk import).
+
+    The step counts are the runner's own; only their months are summed again.
+    """
     days = [start + timedelta(days=offset) for offset in range((end - start).days + 1)]
-    rollup_days(submitted=days, closed=days)
+    with transaction.atomic():
+        rollup_days(submitted=days, closed=days)
+        months_sum(STEPS, days)

@@ -1,20 +1,23 @@
 """Reads of the cockpit: the figures of a period, the catalogue's volumes, the ranked backlog.
 
-Platform figures come from the daily rows of ``rollup`` (refreshed first, so they
-are exact); nothing here counts raw submissions, so a year of two million costs the
-same as a quiet month.
+Platform figures come from the monthly and daily rows of ``rollup`` (refreshed first,
+so they are exact): a period's whole months from the monthly rows, its edges from the
+daily ones. Nothing here counts raw submissions, so a year of two million costs little
+more than a quiet month.
 """
 
 from __future__ import annotations
 
-import math
+import operator
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
-from fractions import Fraction
+from functools import reduce
+from typing import Any
 
-from django.db.models import Count, F, Prefetch, Q, Sum
+from django.db import connection
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,13 +25,14 @@ from django.utils.translation import gettext as _
 from kreiswerk.assistants.definition import localized
 from kreiswerk.assistants.models import Assistant, AssistantVersion
 from kreiswerk.cases.models import CaseType
-from kreiswerk.runner.models import StepCount
+from kreiswerk.runner.models import StepCount, StepCountMonth
 from kreiswerk.tenancy.models import Mandant
 
 from . import maturity
 from .models import (
     RUNNING_PHASES,
     ClosedCaseDay,
+    ClosedCaseMonth,
     Idea,
     Indicator,
     IndicatorValue,
@@ -36,8 +40,9 @@ from .models import (
     Project,
     Service,
     SubmissionDay,
+    SubmissionMonth,
 )
-from .rollup import rollup_refresh
+from .rollup import month_after, rollup_refresh
 
 
 @dataclass(frozen=True)
@@ -51,8 +56,33 @@ class Period:
         months, current = [], self.start.replace(day=1)
         while current <= self.end:
             months.append(current)
-            current = (current + timedelta(days=32)).replace(day=1)
+            current = month_after(current)
         return months
+
+    def split(self, today: date) -> tuple[list[date], list[tuple[date, date]], list[tuple[date, date]]]:
+        """How to read the period from monthly and daily rows: the months to read whole, the days to add
+        and the days of those months outside the period to take away, as (first, last) stretches.
+
+        A month the period covers in part is read as its days inside the period, or as the whole
+        month less its days outside, whichever reads fewer days. Days after ``today`` hold no rows
+        yet and cost nothing to read, so a period ending today reads its last month whole.
+        """
+        months, added, subtracted = [], [], []
+        for month in self.months:
+            last = month_after(month) - timedelta(days=1)
+            inside = (max(self.start, month), min(self.end, last))
+            outside = [
+                (first, end)
+                for first, end in ((month, inside[0] - timedelta(days=1)), (inside[1] + timedelta(days=1), last))
+                if first <= end
+            ]
+            outside_cost = sum(max(0, (min(end, today) - first).days + 1) for first, end in outside)
+            if outside_cost < (inside[1] - inside[0]).days + 1:
+                months.append(month)
+                subtracted.extend(outside)
+            else:
+                added.append(inside)
+        return months, added, subtracted
 
     def __str__(self) -> str:
         return f"{self.start:%d.%m.%Y} – {self.end:%d.%m.%Y}"
@@ -80,21 +110,6 @@ def share(part: int, whole: int) -> Decimal | None:
     if not whole:
         return None
     return (Decimal(100) * part / whole).quantize(Decimal("0.1"))
-
-
-def percentile(histogram: dict[int, int], fraction: float) -> int | None:
-    """The smallest value with at least ``fraction`` of the counts at or below it (nearest rank)."""
-    total = sum(histogram.values())
-    if not total:
-        return None
-    # Exact rational arithmetic: 0.9 * 10 must be rank 9, never 9.000000000000002 → 10.
-    rank = max(1, math.ceil(Fraction(str(fraction)) * total))
-    seen = 0
-    for value in sorted(histogram):
-        seen += histogram[value]
-        if seen >= rank:
-            return value
-    return None  # unreachable: ``seen`` ends at ``total``
 
 
 @dataclass
@@ -182,13 +197,49 @@ def programme_mandant_ids(mandant: Mandant) -> list[int]:
     return [mandant.pk, *mandant.municipalities.values_list("pk", flat=True)]
 
 
-def _assistant_ids(mandants: list[int]) -> list[int]:
-    """The ids themselves, not a join (the same for case types below).
+def _assistants(mandants: list[int]) -> dict[int, Assistant]:
+    """By id: the rollup reads filter by the ids themselves, not a join (the same for case types below).
 
     Joined to a small, freshly filled table, PostgreSQL guessed a handful of matches and
     fetched a year of rollup rows through an index one owner at a time: five times slower.
     """
-    return list(Assistant.objects.filter(mandant_id__in=mandants).order_by().values_list("pk", flat=True))
+    return Assistant.objects.filter(mandant_id__in=mandants).order_by().in_bulk()
+
+
+def _rollup_parts(daily, monthly, period: Period, *, per_month: bool, **filters) -> list[tuple[int, QuerySet]]:
+    """The querysets that read the period, each with its sign: the whole months from the
+    ``monthly`` table, the days at the edges from the ``daily`` one (a year is a twelfth of
+    the rows), and the days of a month outside the period to be taken away."""
+    months, added, subtracted = period.split(timezone.localdate())
+    parts = []
+    if months:
+        rows = monthly.objects.filter(month__in=months, **filters)
+        parts.append((1, rows.annotate(in_month=F("month")) if per_month else rows))
+    for sign, stretches in ((1, added), (-1, subtracted)):
+        if stretches:
+            rows = daily.objects.filter(
+                reduce(operator.or_, (Q(day__gte=first, day__lte=last) for first, last in stretches)), **filters
+            )
+            parts.append((sign, rows.annotate(in_month=TruncMonth("day")) if per_month else rows))
+    return parts
+
+
+def rollup_sums(daily, monthly, period: Period, *, keys: tuple[str, ...], per_month: bool = False, **filters):
+    """The counts of the period summed per ``keys`` (and per month, with ``per_month``), as tuples:
+    the keys, the month, then every count of the table in the order of its ``COUNTS``.
+
+    A key may come from several parts, and the days taken away come with negative counts,
+    so callers add up and leave out what sums to nothing.
+    """
+    group = [*keys, "in_month"] if per_month else list(keys)
+    sums = {f"sum_{name}": Sum(name) for name in daily.COUNTS}
+    width = len(group)
+    for sign, rows in _rollup_parts(daily, monthly, period, per_month=per_month, **filters):
+        rows = rows.values(*group).annotate(**sums).values_list(*group, *sums).order_by()
+        if sign > 0:
+            yield from rows
+        else:
+            yield from (row[:width] + tuple(-count for count in row[width:]) for row in rows)
 
 
 def figures_compute(*, mandant: Mandant, period: Period) -> Figures:
@@ -203,29 +254,23 @@ def figures_compute(*, mandant: Mandant, period: Period) -> Figures:
         by_legacy[service.legacy_level] += 1
         by_channel[service.channel] += 1
 
-    assistant_ids = _assistant_ids(mandants)
-    days = SubmissionDay.objects.filter(day__gte=period.start, day__lte=period.end, assistant_id__in=assistant_ids)
-    totals = days.aggregate(
-        submissions=Sum("submissions"),
-        digital=Sum("digital_intake"),
-        inquiry=Sum("with_inquiry"),
-        fee=Sum("with_fee"),
-        paid=Sum("paid_online"),
-    )
+    assistants = _assistants(mandants)
     months = period.months
     per_assistant: dict[int, dict[date, int]] = defaultdict(lambda: dict.fromkeys(months, 0))
-    # Summed per month in the database: a year of 150 assistants is 1,800 rows instead of 55,000.
-    monthly = (
-        days.annotate(month=TruncMonth("day"))
-        .values("assistant_id", "month")
-        .annotate(total=Sum("submissions"))
-        .values_list("assistant_id", "month", "total")
-        .order_by()
-    )
-    for assistant_id, month, count in monthly:
-        per_assistant[assistant_id][month] += count
+    totals = dict.fromkeys(SubmissionDay.COUNTS, 0)
+    for assistant_id, month, *counts in rollup_sums(
+        SubmissionDay,
+        SubmissionMonth,
+        period,
+        keys=("assistant_id",),
+        per_month=True,
+        assistant_id__in=list(assistants),
+    ):
+        per_assistant[assistant_id][month] += counts[0]  # COUNTS begins with the submissions
+        for name, count in zip(SubmissionDay.COUNTS, counts, strict=True):
+            totals[name] += count
+    per_assistant = {key: by_month for key, by_month in per_assistant.items() if any(by_month.values())}
     by_assistant_service = {service.assistant_id: service for service in services if service.assistant_id}
-    assistants = Assistant.objects.in_bulk(list(per_assistant))
     per_service = [
         ServiceMonths(
             service=by_assistant_service.get(assistant_id),
@@ -246,85 +291,111 @@ def figures_compute(*, mandant: Mandant, period: Period) -> Figures:
         months=months,
         monthly_totals=monthly_totals,
         per_service=per_service,
-        submissions=totals["submissions"] or 0,
-        digital_intake=totals["digital"] or 0,
-        with_inquiry=totals["inquiry"] or 0,
-        with_fee=totals["fee"] or 0,
-        paid_online=totals["paid"] or 0,
+        **totals,
         durations=durations_compute(mandants=mandants, period=period),
-        funnels=funnels_compute(assistant_ids=assistant_ids, period=period, submitted=per_assistant),
+        funnels=funnels_compute(assistants=assistants, period=period, submitted=per_assistant),
     )
+
+
+# Nearest-rank percentiles over the summed histogram, in the database: a year of 150 Vorgangsarten
+# is thousands of (type, duration) pairs but only 150 answers. The smallest duration with at least
+# the fraction p of the cases at or below it: seen ≥ ⌈p·total⌉, i.e. seen ≥ p·total, kept in integers.
+PERCENTILES_SQL = """
+WITH parts (case_type_id, duration_days, cases) AS ({parts}),
+histogram AS (
+    SELECT case_type_id, duration_days, SUM(cases) AS cases FROM parts
+    GROUP BY case_type_id, duration_days HAVING SUM(cases) <> 0
+),
+running AS (
+    SELECT case_type_id, duration_days,
+        SUM(cases) OVER (PARTITION BY case_type_id ORDER BY duration_days) AS seen,
+        SUM(cases) OVER (PARTITION BY case_type_id) AS total
+    FROM histogram
+)
+SELECT case_type_id, total,
+    MIN(CASE WHEN 2 * seen >= total THEN duration_days END),
+    MIN(CASE WHEN 10 * seen >= 9 * total THEN duration_days END)
+FROM running GROUP BY case_type_id, total
+"""
 
 
 def durations_compute(*, mandants: list[int], period: Period) -> list[Duration]:
-    """Days from receipt to closing of the cases closed in the period, per Vorgangsart."""
-    histograms: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    # Summed in the database: a year has hundreds of thousands of (day, type, duration) rows
-    # but only a few thousand (type, duration) pairs.
-    rows = (
-        ClosedCaseDay.objects.filter(
-            day__gte=period.start,
-            day__lte=period.end,
-            case_type_id__in=list(
-                CaseType.objects.filter(mandant_id__in=mandants).order_by().values_list("pk", flat=True)
-            ),
-        )
-        .values("case_type_id", "duration_days")
-        .annotate(total=Sum("cases"))
-        .values_list("case_type_id", "duration_days", "total")
-        .order_by()
-    )
-    for case_type_id, days, count in rows:
-        histograms[case_type_id][days] += count
-    case_types = CaseType.objects.in_bulk(list(histograms))
+    """Days from receipt to closing of the cases closed in the period, per Vorgangsart (median, 90 %)."""
+    case_type_ids = list(CaseType.objects.filter(mandant_id__in=mandants).order_by().values_list("pk", flat=True))
+    parts = _rollup_parts(ClosedCaseDay, ClosedCaseMonth, period, per_month=False, case_type_id__in=case_type_ids)
+    if not case_type_ids or not parts:  # an empty id list makes no SQL at all
+        return []
+    selects, params = [], []
+    for sign, rows in parts:
+        sql, part_params = (
+            rows.annotate(signed=F("cases") * sign).values_list("case_type_id", "duration_days", "signed").order_by()
+        ).query.sql_with_params()
+        selects.append(sql)
+        params.extend(part_params)
+    with connection.cursor() as cursor:
+        cursor.execute(PERCENTILES_SQL.format(parts=" UNION ALL ".join(selects)), params)  # nosec B608 - ORM-made SQL
+        rows = cursor.fetchall()
+    case_types = CaseType.objects.in_bulk([row[0] for row in rows])
     durations = [
-        Duration(
-            case_type=case_types[case_type_id],
-            cases=sum(histogram.values()),
-            median=percentile(histogram, 0.5),
-            p90=percentile(histogram, 0.9),
-        )
-        for case_type_id, histogram in histograms.items()
+        # PostgreSQL sums integers as numeric: the count is made an int again.
+        Duration(case_type=case_types[case_type_id], cases=int(total), median=median, p90=p90)
+        for case_type_id, total, median, p90 in rows
     ]
     durations.sort(key=lambda row: row.case_type.title)
     return durations
 
 
-def funnels_compute(*, assistant_ids: list[int], period: Period, submitted: dict[int, dict[date, int]]) -> list[Funnel]:
+# A version's definition never changes once stored, so its steps are read once per process.
+# The key holds the moment of creation too: a test database may hand out a rolled-back id again.
+_OUTLINES: dict[tuple[int, datetime], tuple[tuple[str, Any], ...]] = {}
+OUTLINES_KEPT = 4096
+
+
+def step_outlines(versions: list[tuple[int, datetime]]) -> dict[int, tuple[tuple[str, Any], ...]]:
+    """Per version id (given with its moment of creation): the key and the (translatable) title of
+    each of its steps, in order."""
+    missing = [pk for pk, created_at in versions if (pk, created_at) not in _OUTLINES]
+    if missing:
+        if len(_OUTLINES) + len(missing) > OUTLINES_KEPT:
+            _OUTLINES.clear()
+        for version in AssistantVersion.objects.filter(pk__in=missing).only("pk", "created_at", "definition"):
+            outline = tuple((step.key, step.title) for step in version.parsed.steps)
+            _OUTLINES[version.pk, version.created_at] = outline
+    return {pk: _OUTLINES[pk, created_at] for pk, created_at in versions}
+
+
+def funnels_compute(
+    *, assistants: dict[int, Assistant], period: Period, submitted: dict[int, dict[date, int]]
+) -> list[Funnel]:
     """Per assistant: how many began in the period, how many got past each step, how many submitted.
 
     Steps are listed in the order of the assistant's published version; steps of older
     versions that are gone are left out.
     """
     counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    rows = (
-        StepCount.objects.filter(day__gte=period.start, day__lte=period.end, assistant_id__in=assistant_ids)
-        .values("assistant_id", "step")
-        .annotate(total=Sum("count"))
-        .order_by()
-    )
-    for row in rows:
-        counts[row["assistant_id"]][row["step"]] += row["total"]
+    for assistant_id, step, count in rollup_sums(
+        StepCount, StepCountMonth, period, keys=("assistant_id", "step"), assistant_id__in=list(assistants)
+    ):
+        counts[assistant_id][step] += count
+    published = AssistantVersion.objects.filter(assistant_id__in=list(counts), state=AssistantVersion.State.PUBLISHED)
     versions = {
-        version.assistant_id: version
-        for version in AssistantVersion.objects.filter(
-            assistant_id__in=list(counts), state=AssistantVersion.State.PUBLISHED
-        ).select_related("assistant")
+        assistant_id: (pk, created_at)
+        for pk, assistant_id, created_at in published.values_list("pk", "assistant_id", "created_at")
     }
+    outlines = step_outlines(list(versions.values()))
     funnels = []
     for assistant_id, by_step in counts.items():
-        version = versions.get(assistant_id)
         started = by_step.get(StepCount.STARTED, 0)
-        if version is None or not started:
+        if assistant_id not in versions or not started:
             continue
         funnel = Funnel(
-            assistant=version.assistant,
+            assistant=assistants[assistant_id],
             started=started,
             submitted=sum(submitted.get(assistant_id, {}).values()),
         )
-        for step in version.parsed.steps:
-            reached = by_step.get(step.key, 0)
-            funnel.steps.append(FunnelStep(step.key, localized(step.title), reached, share(reached, started)))
+        for key, title in outlines[versions[assistant_id][0]]:
+            reached = by_step.get(key, 0)
+            funnel.steps.append(FunnelStep(key, localized(title), reached, share(reached, started)))
         funnels.append(funnel)
     funnels.sort(key=lambda funnel: (-funnel.started, funnel.assistant.title))
     return funnels
@@ -335,15 +406,12 @@ def service_volumes(services: list[Service], today: date | None = None) -> dict[
     rollup_refresh()
     today = today or timezone.localdate()
     assistant_ids = [service.assistant_id for service in services if service.assistant_id]
-    counted = dict(
-        SubmissionDay.objects.filter(
-            assistant_id__in=assistant_ids, day__gt=today - timedelta(days=365), day__lte=today
-        )
-        .values("assistant_id")
-        .annotate(total=Sum("submissions"))
-        .values_list("assistant_id", "total")
-        .order_by()
-    )
+    counted: dict[int, int] = defaultdict(int)
+    year = Period(today - timedelta(days=364), today)
+    for assistant_id, submissions, *_others in rollup_sums(
+        SubmissionDay, SubmissionMonth, year, keys=("assistant_id",), assistant_id__in=assistant_ids
+    ):
+        counted[assistant_id] += submissions
     return {
         service.pk: counted.get(service.assistant_id, 0) if service.assistant_id else service.yearly_volume
         for service in services

@@ -53,22 +53,45 @@ class Draft(models.Model):
         return f"Entwurf {self.pk}"
 
 
-class StepCount(models.Model):
-    """Per assistant, step and day: how many applications got past the step ("" = were begun).
+class StepCounter(models.Model):
+    """How many applications of an assistant got past a step ("" = were begun).
 
     Drafts are purged when they expire; these counts stay, so the cockpit can show
     where people give up long after their drafts are gone. Test drafts are not counted.
     """
 
     STARTED = ""
+    COUNTS = ("count",)
 
     assistant = models.ForeignKey("assistants.Assistant", on_delete=models.CASCADE, related_name="+")
     step = models.CharField(max_length=200, blank=True)
-    day = models.DateField()
     count = models.PositiveIntegerField(default=0)
 
     class Meta:
+        abstract = True
+
+
+class StepCount(StepCounter):
+    """Per day."""
+
+    day = models.DateField()
+
+    class Meta:
         constraints = [models.UniqueConstraint(fields=["assistant", "step", "day"], name="step_count_unique")]
+        # The cockpit reads the days at a period's edges across all assistants.
+        indexes = [models.Index(fields=["day"], name="step_count_day_idx")]
 
     def __str__(self) -> str:
         return f"{self.assistant_id}/{self.step or '-'} {self.day}: {self.count}"
+
+
+class StepCountMonth(StepCounter):
+    """Per month (``month`` is its first day): a year of an assistant's steps in a few dozen rows."""
+
+    month = models.DateField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["assistant", "step", "month"], name="step_count_month_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.assistant_id}/{self.step or '-'} {self.month:%Y-%m}: {self.count}"

@@ -15,7 +15,7 @@ from kreiswerk.identity.attributes import FROM_DOCUMENT
 from kreiswerk.jobs import enqueue_on_commit
 from kreiswerk.submissions.models import Attachment
 
-from .models import Draft, StepCount
+from .models import Draft, StepCount, StepCountMonth
 
 SESSION_DRAFTS = "kreiswerk_drafts"
 SESSION_SUBMISSIONS = "kreiswerk_submissions"
@@ -78,15 +78,25 @@ def draft_save(*, draft: Draft, answers: dict, completed_step: str | None = None
 
 
 def step_count(*, assistant_id: int, step: str) -> None:
-    """Count one more application past ``step`` today (the cockpit shows where people give up)."""
-    key = {"assistant_id": assistant_id, "step": step, "day": timezone.localdate()}
-    if StepCount.objects.filter(**key).update(count=F("count") + 1):
+    """Count one more application past ``step`` today (the cockpit shows where people give up).
+
+    Counted per day and per month at once: a year's funnel reads the months, a period's
+    edges the days.
+    """
+    today = timezone.localdate()
+    with transaction.atomic():
+        _increment(StepCount, assistant_id=assistant_id, step=step, day=today)
+        _increment(StepCountMonth, assistant_id=assistant_id, step=step, month=today.replace(day=1))
+
+
+def _increment(model, **key) -> None:
+    if model.objects.filter(**key).update(count=F("count") + 1):
         return
     try:
         with transaction.atomic():
-            StepCount.objects.create(**key, count=1)
+            model.objects.create(**key, count=1)
     except IntegrityError:  # created by a concurrent request in between
-        StepCount.objects.filter(**key).update(count=F("count") + 1)
+        model.objects.filter(**key).update(count=F("count") + 1)
 
 
 def _token_hash(token: str) -> str:
