@@ -270,6 +270,7 @@ def cockpit_urls() -> dict[str, str]:
     return {
         "cockpit:dashboard": reverse("cockpit:dashboard"),
         "cockpit:chart_csv": reverse("cockpit:chart_csv", args=["reifegrad"]),
+        "cockpit:chart_table": reverse("cockpit:chart_table", args=["abbruch"]),
         "cockpit:indicators": reverse("cockpit:indicators"),
         "cockpit:indicator": reverse("cockpit:indicator", args=[1]),
         "cockpit:services": reverse("cockpit:services"),

@@ -171,6 +171,7 @@ def test_an_idea_becomes_a_project_and_shows_in_figures_and_report(demo, browser
         ("leistungen/", "leistungskatalog"),
         ("ideen/bewertungsmodell/", "bewertungsmodell"),
         ("kennzahlen/", "kennzahlen"),
+        ("zahlen/abbruch/", "zahlen-tabelle"),
     ):
         team.goto(f"{demo.url}/verwaltung/cockpit/{path}")
         team_journey.arrived(name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET  # noqa: S405 - parses only SVG this test suite generated
 from dataclasses import replace
 from datetime import date
@@ -237,3 +238,28 @@ def test_the_drop_off_chart_shows_the_most_used_assistants_and_its_table_all():
     assert shown == {f"Assistent {index:02d}" for index in range(charts.TOP_SERVICES)}
     assert {row[0].split(":")[0] for row in chart.rows} == {funnel.assistant.title for funnel in funnels}
     assert f"die Tabelle enthält alle {charts.TOP_SERVICES + 3}" in chart.description
+    # The dashboard's table shows the rows of what the chart draws; the whole table is a page of its own.
+    assert chart.abridged and chart.summary_rows == charts.TOP_SERVICES * 3  # begun, one step, submitted
+    summary = re.findall(r'<th scope="row" class="kern-table__cell">([^<:]+):', chart.summary_table_rows)
+    assert set(summary) == {f"Assistent {index:02d}" for index in range(charts.TOP_SERVICES)}
+    assert chart.table_rows.count("<tr") == len(chart.rows) == (charts.TOP_SERVICES + 3) * 3
+
+
+def test_the_duration_chart_shows_the_vorgangsarten_with_most_cases_and_its_table_all():
+    durations = [
+        Duration(case_type=CaseType(title=f"Vorgangsart {index:02d}"), cases=index + 1, median=index, p90=2 * index)
+        for index in range(charts.TOP_SERVICES + 4)
+    ]
+    chart = charts.chart_durations(replace(figures(), durations=durations))
+    drawn = {text.split(" (")[0] for text in texts(parse(chart.svg)) if text.startswith("Vorgangsart")}
+    most = {f"Vorgangsart {index:02d}" for index in range(4, charts.TOP_SERVICES + 4)}
+    assert drawn == most
+    assert [row[0] for row in chart.rows] == [f"Vorgangsart {index:02d}" for index in reversed(range(len(durations)))]
+    assert f"die Tabelle enthält alle {charts.TOP_SERVICES + 4}" in chart.description
+    assert chart.abridged and chart.summary_table_rows.count("<tr") == charts.TOP_SERVICES
+
+
+def test_a_small_chart_shows_its_whole_table_on_the_dashboard():
+    chart = charts.chart_durations(figures())
+    assert not chart.abridged
+    assert chart.summary_table_rows == chart.table_rows

@@ -551,6 +551,42 @@ def test_the_csv_follows_the_chosen_period(county, mandant, reader, staff_client
     assert f"antraege-monat-{start:%Y-%m-%d}-{end:%Y-%m-%d}.csv" in response["Content-Disposition"]
 
 
+def test_a_charts_whole_table_has_a_page_of_its_own(county, mandant, reader, staff_client):
+    client = staff_client(reader)
+    page = client.get("/verwaltung/cockpit/zahlen/abbruch/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    rows = re.findall(r'<th scope="row" class="kern-table__cell">([^<]+)</th>', html)
+    csv_rows = read_csv(client.get("/verwaltung/cockpit/zahlen/abbruch.csv"))
+    assert rows == [row[0] for row in csv_rows[1:]]
+    assert "Gewerbeanmeldung: Angaben zur Person" in rows
+    assert "/verwaltung/cockpit/zahlen/abbruch.csv?von=" in html
+
+    start, end = TODAY - datetime.timedelta(days=100), TODAY - datetime.timedelta(days=80)
+    page = client.get("/verwaltung/cockpit/zahlen/antraege-monat/", {"von": start.isoformat(), "bis": end.isoformat()})
+    assert f"{start:%d.%m.%Y} – {end:%d.%m.%Y}" in page.content.decode()
+    assert client.get("/verwaltung/cockpit/zahlen/unbekannt/").status_code == 404
+    refused = client.get("/verwaltung/cockpit/zahlen/abbruch/", {"von": "2026-03-01", "bis": "2026-01-01"})
+    assert refused.status_code == 400 and "nicht vor" in refused.content.decode()
+
+
+def test_the_dashboard_shows_the_most_used_and_links_every_row(mandant, unit, publish_assistant, reader, staff_client):
+    from kreiswerk.cockpit.charts import TOP_SERVICES
+    from tests.cases.conftest import make_submission
+
+    for index in range(TOP_SERVICES + 2):
+        version = publish_assistant(simple_definition(slug=f"antrag-{index}", title={"de": f"Antrag {index:02d}"}))
+        for _ in range(index + 1):
+            make_submission(version)
+    html = staff_client(reader).get("/verwaltung/cockpit/").content.decode()
+    section = html[html.index('id="antraege-leistung-heading"') :]
+    section = section[: section.index("</section>")]
+    listed = re.findall(r'<th scope="row" class="kern-table__cell">(Antrag \d+)</th>', section)
+    assert listed == [f"Antrag {index:02d}" for index in reversed(range(2, TOP_SERVICES + 2))]
+    assert f"die ersten {TOP_SERVICES} von {TOP_SERVICES + 2} Zeilen" in section
+    assert "/verwaltung/cockpit/zahlen/antraege-leistung/?von=" in section
+
+
 def test_csv_text_that_looks_like_a_formula_is_neutralised(mandant, unit, publish_assistant, reader, staff_client):
     version = publish_assistant(simple_definition(slug="formel", title={"de": '=HYPERLINK("http://x")'}))
     apply(version, days_ago=1)

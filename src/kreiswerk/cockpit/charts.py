@@ -46,22 +46,37 @@ class Chart:
     headers: list[str]
     rows: list[list]  # first cell: the row's label; then numbers (or None where there is none)
     description: str = ""
+    # How many of the first rows the dashboard's table shows (None: all). A county has 150
+    # services: their full tables are a page of their own and a CSV file, not half a megabyte
+    # of dashboard.
+    summary_rows: int | None = None
+
+    @property
+    def abridged(self) -> bool:
+        return self.summary_rows is not None and self.summary_rows < len(self.rows)
 
     @property
     def table_rows(self) -> SafeString:
-        """The rows of the data table under the chart.
+        """Every row of the chart's data table."""
+        return _rows_html(self.rows)
 
-        Built here rather than in a template loop: the per-service and drop-off tables of a
-        county have thousands of cells, and the template engine would take most of the page's time.
-        """
-        cells, shown = [], number_formatter()
-        for row in self.rows:
-            label, *values = row
-            cells.append(f'<tr class="kern-table__row"><th scope="row" class="kern-table__cell">{escape(label)}</th>')
-            cells.extend(f'<td class="kern-table__cell kw-num">{escape(shown(value))}</td>' for value in values)
-            cells.append("</tr>")
-        # Labels and numbers passed through escape(); fixed markup otherwise.
-        return mark_safe("".join(cells))  # noqa: S308  # nosec B308, B703
+    @property
+    def summary_table_rows(self) -> SafeString:
+        """The rows the dashboard shows under the chart: those of what the chart draws."""
+        return _rows_html(self.rows[: self.summary_rows] if self.abridged else self.rows)
+
+
+def _rows_html(rows: list[list]) -> SafeString:
+    """Table rows, built here rather than in a template loop: the per-service and drop-off tables
+    of a county have thousands of cells, and the template engine would take most of the time."""
+    cells, shown = [], number_formatter()
+    for row in rows:
+        label, *values = row
+        cells.append(f'<tr class="kern-table__row"><th scope="row" class="kern-table__cell">{escape(label)}</th>')
+        cells.extend(f'<td class="kern-table__cell kw-num">{escape(shown(value))}</td>' for value in values)
+        cells.append("</tr>")
+    # Labels and numbers passed through escape(); fixed markup otherwise.
+    return mark_safe("".join(cells))  # noqa: S308  # nosec B308, B703
 
 
 def number_formatter() -> Callable[[int | Decimal | float | None], str]:
@@ -337,23 +352,29 @@ def chart_per_service(figures: Figures) -> Chart:
     ) % {"shown": len(shown), "count": len(figures.per_service)}
     items = [(row.name, [row.by_month[month] for month in figures.months], row.total) for row in shown]
     svg = sparkrows("antraege-leistung", title, description, items)
-    return Chart("antraege-leistung", title, svg, headers, rows, description)
+    return Chart("antraege-leistung", title, svg, headers, rows, description, summary_rows=len(shown))
 
 
 def chart_durations(figures: Figures) -> Chart:
     title = _("Bearbeitungsdauer je Vorgangsart")
     headers = [_("Vorgangsart"), _("abgeschlossene Vorgänge"), _("Median (Tage)"), _("90. Perzentil (Tage)")]
-    rows = [[row.case_type.title, row.cases, row.median, row.p90] for row in figures.durations]
+    durations = sorted(figures.durations, key=lambda row: (-row.cases, row.case_type.title))
+    rows = [[row.case_type.title, row.cases, row.median, row.p90] for row in durations]
     description = _(
         "Tage vom Eingang bis zum Abschluss der im Zeitraum abgeschlossenen Vorgänge: Median und "
         "90. Perzentil (neun von zehn Vorgängen waren bis dahin abgeschlossen)."
     )
+    if len(durations) > TOP_SERVICES:
+        description += " " + _(
+            "Die Grafik zeigt die %(shown)s Vorgangsarten mit den meisten abgeschlossenen Vorgängen; "
+            "die Tabelle enthält alle %(count)s."
+        ) % {"shown": TOP_SERVICES, "count": len(durations)}
     groups = []
-    for row in figures.durations:
+    for row in durations[:TOP_SERVICES]:
         closed = ngettext("%(count)s Vorgang", "%(count)s Vorgänge", row.cases) % {"count": number(row.cases)}
         groups.append((f"{row.case_type.title} ({closed})", [(_("Median"), row.median), (_("90. Perzentil"), row.p90)]))
     svg = paired_hbars("bearbeitungsdauer", title, description, groups, show=_days)
-    return Chart("bearbeitungsdauer", title, svg, headers, rows, description)
+    return Chart("bearbeitungsdauer", title, svg, headers, rows, description, summary_rows=TOP_SERVICES)
 
 
 def chart_dropoff(figures: Figures) -> Chart:
@@ -379,7 +400,8 @@ def chart_dropoff(figures: Figures) -> Chart:
         ) % {"shown": TOP_SERVICES, "count": len(groups)}
         groups = groups[:TOP_SERVICES]
     svg = paired_hbars("abbruch", title, description, groups)
-    return Chart("abbruch", title, svg, headers, rows, description)
+    shown_rows = sum(len(steps) for _name, steps in groups)
+    return Chart("abbruch", title, svg, headers, rows, description, summary_rows=shown_rows)
 
 
 def chart_rates(figures: Figures) -> Chart:

@@ -10,6 +10,7 @@ urlpatterns = [
     # figures: dashboard, chart data, hand-kept indicators
     path("", figures.dashboard, name="dashboard"),
     path("zahlen/<slug:chart>.csv", figures.chart_csv, name="chart_csv"),
+    path("zahlen/<slug:chart>/", figures.chart_table, name="chart_table"),
     path("kennzahlen/", figures.indicators, name="indicators"),
     path("kennzahlen/<int:indicator_id>/", figures.indicator_detail, name="indicator"),
     # catalogue of services

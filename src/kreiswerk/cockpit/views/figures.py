@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -20,7 +21,7 @@ from .. import charts
 from ..forms.figures import IndicatorForm, IndicatorValueForm, PeriodForm
 from ..models import Channel, Indicator
 from ..permissions import can_edit, cockpit_view
-from ..selectors import figures_compute, indicators_state, programme_summary
+from ..selectors import Period, figures_compute, indicators_state, programme_summary
 from ..services import indicator_create, indicator_value_record, limits_check
 
 
@@ -69,28 +70,54 @@ def chart_csv_bytes(chart: charts.Chart) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-@never_cache
-@require_GET
-@cockpit_view()
-def chart_csv(request, chart: str):
+def _chart_of_period(request, slug: str) -> tuple[charts.Chart, Period] | HttpResponse:
+    """The chart ``slug`` for the period asked for; a German 400 for a hand-edited, impossible period."""
     form = _period_form(request)
     if form.is_bound and not form.is_valid():
-        # A hand-edited link: no file for a period that does not exist.
+        # A hand-edited link: no data for a period that does not exist.
         return HttpResponse(
             " ".join(str(error) for errors in form.errors.values() for error in errors),
             status=400,
             content_type="text/plain; charset=utf-8",
         )
     period = form.period()
-    mandant = request.cockpit_mandant
-    figures = figures_compute(mandant=mandant, period=period)
-    found = charts.chart_by_slug(figures, chart)
+    figures = figures_compute(mandant=request.cockpit_mandant, period=period)
+    found = charts.chart_by_slug(figures, slug)
     if found is None:
         raise Http404
-    response = HttpResponse(chart_csv_bytes(found), content_type="text/csv; charset=utf-8")
-    filename = f"{found.slug}-{period.start:%Y-%m-%d}-{period.end:%Y-%m-%d}.csv"
+    return found, period
+
+
+@never_cache
+@require_GET
+@cockpit_view()
+def chart_csv(request, chart: str):
+    found = _chart_of_period(request, chart)
+    if isinstance(found, HttpResponse):
+        return found
+    chart, period = found
+    response = HttpResponse(chart_csv_bytes(chart), content_type="text/csv; charset=utf-8")
+    filename = f"{chart.slug}-{period.start:%Y-%m-%d}-{period.end:%Y-%m-%d}.csv"
     response["Content-Disposition"] = content_disposition_header(True, filename)
     return response
+
+
+@never_cache
+@require_GET
+@cockpit_view()
+def chart_table(request, chart: str):
+    """A chart's whole data table on a page of its own (the dashboard shows what the chart draws)."""
+    found = _chart_of_period(request, chart)
+    if isinstance(found, HttpResponse):
+        return found
+    chart, period = found
+    query = f"von={period.start:%Y-%m-%d}&bis={period.end:%Y-%m-%d}"
+    csv_url = reverse("cockpit:chart_csv", args=[chart.slug]) + "?" + query
+    return render(
+        request,
+        "cockpit/figures/chart_table.html",
+        {"chart": chart, "period": period, "query": query, "csv_url": csv_url, "section": "figures"},
+    )
 
 
 # --- indicators kept by hand ------------------------------------------------------------------
