@@ -245,7 +245,12 @@ def rollup_sums(daily, monthly, period: Period, *, keys: tuple[str, ...], per_mo
 def figures_compute(*, mandant: Mandant, period: Period) -> Figures:
     rollup_refresh()
     mandants = programme_mandant_ids(mandant)
-    services = list(Service.objects.filter(mandant_id__in=mandants).select_related("assistant"))
+    # The figures name a service and count it by level and channel; its other columns are not read.
+    services = list(
+        Service.objects.filter(mandant_id__in=mandants).only(
+            "pk", "name", "maturity_level", "legacy_level", "channel", "assistant_id"
+        )
+    )
     by_level = dict.fromkeys(range(maturity.MAX_LEVEL + 1), 0)
     by_legacy = dict.fromkeys(range(maturity.LEGACY_MAX_LEVEL + 1), 0)
     by_channel: dict[str, int] = defaultdict(int)
@@ -335,7 +340,7 @@ def durations_compute(*, mandants: list[int], period: Period) -> list[Duration]:
     with connection.cursor() as cursor:
         cursor.execute(PERCENTILES_SQL.format(parts=" UNION ALL ".join(selects)), params)  # nosec B608 - ORM-made SQL
         rows = cursor.fetchall()
-    case_types = CaseType.objects.in_bulk([row[0] for row in rows])
+    case_types = CaseType.objects.only("pk", "title").in_bulk([row[0] for row in rows])
     durations = [
         # PostgreSQL sums integers as numeric: the count is made an int again.
         Duration(case_type=case_types[case_type_id], cases=int(total), median=median, p90=p90)
