@@ -237,7 +237,7 @@ def test_the_drop_off_chart_shows_the_most_used_assistants_and_its_table_all():
     shown = {text for text in texts(parse(chart.svg)) if text.startswith("Assistent")}
     assert shown == {f"Assistent {index:02d}" for index in range(charts.TOP_SERVICES)}
     assert {row[0].split(":")[0] for row in chart.rows} == {funnel.assistant.title for funnel in funnels}
-    assert f"die Tabelle enthält alle {charts.TOP_SERVICES + 3}" in chart.description
+    assert f"die vollständige Tabelle enthält alle {charts.TOP_SERVICES + 3}" in chart.description
     # The dashboard's table shows the rows of what the chart draws; the whole table is a page of its own.
     assert chart.abridged and chart.summary_rows == charts.TOP_SERVICES * 3  # begun, one step, submitted
     summary = re.findall(r'<th scope="row" class="kern-table__cell">([^<:]+):', chart.summary_table_rows)
@@ -255,7 +255,7 @@ def test_the_duration_chart_shows_the_vorgangsarten_with_most_cases_and_its_tabl
     most = {f"Vorgangsart {index:02d}" for index in range(4, charts.TOP_SERVICES + 4)}
     assert drawn == most
     assert [row[0] for row in chart.rows] == [f"Vorgangsart {index:02d}" for index in reversed(range(len(durations)))]
-    assert f"die Tabelle enthält alle {charts.TOP_SERVICES + 4}" in chart.description
+    assert f"die vollständige Tabelle enthält alle {charts.TOP_SERVICES + 4}" in chart.description
     assert chart.abridged and chart.summary_table_rows.count("<tr") == charts.TOP_SERVICES
 
 

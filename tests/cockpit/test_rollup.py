@@ -118,3 +118,39 @@ def test_the_upgrade_sums_the_months_of_figures_kept_before(version):
     from kreiswerk.runner.models import StepCountMonth
 
     assert list(StepCountMonth.objects.values_list("month", "step", "count")) == [(month, "", 1)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_figures_are_read_from_one_snapshot(version, monkeypatch):
+    """Months less days from several queries: a step counted between two of them must not show."""
+    from kreiswerk.cockpit import selectors
+
+    seen, read = [], selectors.durations_compute
+
+    def durations(**kwargs):
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SHOW transaction_isolation")
+                seen.append(cursor.fetchone()[0])
+        else:
+            seen.append(connection.in_atomic_block)
+        return read(**kwargs)
+
+    monkeypatch.setattr(selectors, "durations_compute", durations)
+    selectors.figures_compute(mandant=version.assistant.mandant, period=selectors.period_last_year())
+    assert seen == (["repeatable read"] if connection.vendor == "postgresql" else [True])
+
+
+def test_the_step_outlines_survive_a_full_cache(publish_assistant, monkeypatch):
+    from kreiswerk.cockpit import selectors
+
+    versions = [publish_assistant(simple_definition(slug=f"antrag-{index}")) for index in range(3)]
+    keys = [(version.pk, version.created_at) for version in versions]
+    monkeypatch.setattr(selectors, "OUTLINES_KEPT", 2)
+    monkeypatch.setattr(selectors, "_OUTLINES", {})
+    assert set(selectors.step_outlines(keys[:1])) == {versions[0].pk}
+    # The cache overflows and is emptied while the first version's outline is still asked for.
+    outlines = selectors.step_outlines(keys)
+    assert {pk: [key for key, _title in outline] for pk, outline in outlines.items()} == {
+        version.pk: [step.key for step in version.parsed.steps] for version in versions
+    }

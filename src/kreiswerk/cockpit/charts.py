@@ -346,8 +346,9 @@ def chart_per_service(figures: Figures) -> Chart:
     rows = [[row.name, *(row.by_month[month] for month in figures.months), row.total] for row in figures.per_service]
     shown = figures.per_service[:TOP_SERVICES]
     description = ngettext(
-        "Anträge je Monat der meistgenutzten Leistung; die Tabelle enthält alle %(count)s Leistung.",
-        "Anträge je Monat der %(shown)s meistgenutzten Leistungen; die Tabelle enthält alle %(count)s Leistungen.",
+        "Anträge je Monat der meistgenutzten Leistung; die vollständige Tabelle enthält alle %(count)s Leistung.",
+        "Anträge je Monat der %(shown)s meistgenutzten Leistungen; "
+        "die vollständige Tabelle enthält alle %(count)s Leistungen.",
         len(figures.per_service),
     ) % {"shown": len(shown), "count": len(figures.per_service)}
     items = [(row.name, [row.by_month[month] for month in figures.months], row.total) for row in shown]
@@ -367,7 +368,7 @@ def chart_durations(figures: Figures) -> Chart:
     if len(durations) > TOP_SERVICES:
         description += " " + _(
             "Die Grafik zeigt die %(shown)s Vorgangsarten mit den meisten abgeschlossenen Vorgängen; "
-            "die Tabelle enthält alle %(count)s."
+            "die vollständige Tabelle enthält alle %(count)s."
         ) % {"shown": TOP_SERVICES, "count": len(durations)}
     groups = []
     for row in durations[:TOP_SERVICES]:
@@ -396,7 +397,7 @@ def chart_dropoff(figures: Figures) -> Chart:
     if len(groups) > TOP_SERVICES:
         description += " " + _(
             "Die Grafik zeigt die %(shown)s am häufigsten begonnenen Antragsassistenten; "
-            "die Tabelle enthält alle %(count)s."
+            "die vollständige Tabelle enthält alle %(count)s."
         ) % {"shown": TOP_SERVICES, "count": len(groups)}
         groups = groups[:TOP_SERVICES]
     svg = paired_hbars("abbruch", title, description, groups)

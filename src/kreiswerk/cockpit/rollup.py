@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.apps import apps as installed_apps
+from django.apps import apps
 from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.db.models.functions import TruncDate, TruncMonth
@@ -187,11 +187,8 @@ CLOSINGS = MonthlySums(
 STEPS = MonthlySums("runner.StepCount", "runner.StepCountMonth", ("assistant_id", "step"), StepCount.COUNTS)
 
 
-def months_sum(sums: MonthlySums, days: Iterable[date], apps=installed_apps) -> None:
-    """Replace the monthly rows of the months the ``days`` lie in by the sums of their daily rows.
-
-    ``apps`` lets the migration that introduced the monthly tables fill them.
-    """
+def months_sum(sums: MonthlySums, days: Iterable[date]) -> None:
+    """Replace the monthly rows of the months the ``days`` lie in by the sums of their daily rows."""
     daily, monthly = apps.get_model(sums.daily), apps.get_model(sums.monthly)
     for first, last in _runs({day.replace(day=1) for day in days}, following=month_after):
         monthly.objects.filter(month__gte=first, month__lte=last).delete()

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import operator
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import reduce
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
@@ -242,8 +243,33 @@ def rollup_sums(daily, monthly, period: Period, *, keys: tuple[str, ...], per_mo
             yield from (row[:width] + tuple(-count for count in row[width:]) for row in rows)
 
 
+@contextmanager
+def one_snapshot():
+    """The reads inside see one committed state of the database.
+
+    A period is read as months less days from several queries; read from two states (a
+    step counted or a day recomputed in between) the difference could be off, even
+    negative. In PostgreSQL's default isolation every query sees its own state, so the
+    reads share a read-only REPEATABLE READ transaction; SQLite's read transaction is a
+    snapshot already. Inside a transaction begun elsewhere its isolation stands.
+    """
+    if connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
+
+
 def figures_compute(*, mandant: Mandant, period: Period) -> Figures:
-    rollup_refresh()
+    rollup_refresh()  # before the snapshot: it writes, and waits for a concurrent refresh
+    with one_snapshot():
+        return _figures_read(mandant=mandant, period=period)
+
+
+def _figures_read(*, mandant: Mandant, period: Period) -> Figures:
     mandants = programme_mandant_ids(mandant)
     # The figures name a service and count it by level and channel; its other columns are not read.
     services = list(
@@ -358,15 +384,21 @@ OUTLINES_KEPT = 4096
 
 def step_outlines(versions: list[tuple[int, datetime]]) -> dict[int, tuple[tuple[str, Any], ...]]:
     """Per version id (given with its moment of creation): the key and the (translatable) title of
-    each of its steps, in order."""
-    missing = [pk for pk, created_at in versions if (pk, created_at) not in _OUTLINES]
+    each of its steps, in order. A version deleted meanwhile is left out."""
+    outlines, missing = {}, []
+    for pk, created_at in versions:
+        outline = _OUTLINES.get((pk, created_at))
+        if outline is None:
+            missing.append(pk)
+        else:
+            outlines[pk] = outline
     if missing:
         if len(_OUTLINES) + len(missing) > OUTLINES_KEPT:
             _OUTLINES.clear()
         for version in AssistantVersion.objects.filter(pk__in=missing).only("pk", "created_at", "definition"):
             outline = tuple((step.key, step.title) for step in version.parsed.steps)
-            _OUTLINES[version.pk, version.created_at] = outline
-    return {pk: _OUTLINES[pk, created_at] for pk, created_at in versions}
+            _OUTLINES[version.pk, version.created_at] = outlines[version.pk] = outline
+    return outlines
 
 
 def funnels_compute(
@@ -391,14 +423,15 @@ def funnels_compute(
     funnels = []
     for assistant_id, by_step in counts.items():
         started = by_step.get(StepCount.STARTED, 0)
-        if assistant_id not in versions or not started:
+        outline = outlines.get(versions[assistant_id][0]) if assistant_id in versions else None
+        if outline is None or not started:
             continue
         funnel = Funnel(
             assistant=assistants[assistant_id],
             started=started,
             submitted=sum(submitted.get(assistant_id, {}).values()),
         )
-        for key, title in outlines[versions[assistant_id][0]]:
+        for key, title in outline:
             reached = by_step.get(key, 0)
             funnel.steps.append(FunnelStep(key, localized(title), reached, share(reached, started)))
         funnels.append(funnel)
@@ -413,10 +446,11 @@ def service_volumes(services: list[Service], today: date | None = None) -> dict[
     assistant_ids = [service.assistant_id for service in services if service.assistant_id]
     counted: dict[int, int] = defaultdict(int)
     year = Period(today - timedelta(days=364), today)
-    for assistant_id, submissions, *_others in rollup_sums(
-        SubmissionDay, SubmissionMonth, year, keys=("assistant_id",), assistant_id__in=assistant_ids
-    ):
-        counted[assistant_id] += submissions
+    with one_snapshot():
+        for assistant_id, submissions, *_others in rollup_sums(
+            SubmissionDay, SubmissionMonth, year, keys=("assistant_id",), assistant_id__in=assistant_ids
+        ):
+            counted[assistant_id] += submissions
     return {
         service.pk: counted.get(service.assistant_id, 0) if service.assistant_id else service.yearly_volume
         for service in services
