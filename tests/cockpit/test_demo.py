@@ -213,6 +213,8 @@ def test_the_dashboard_figures_of_the_demo_match_direct_counts():
             reached = [step.reached for step in funnel.steps]
             assert funnel.started >= reached[0] and reached == sorted(reached, reverse=True)
             assert reached[-1] >= funnel.submitted
+        # The demo's ideas came in through the internal assistant, every step of it counted.
+        assert "digitalisierungsidee" in {funnel.assistant.slug for funnel in figures.funnels}
 
     levels = Counter(Service.objects.filter(mandant_id__in=mandants).values_list("maturity_level", flat=True))
     assert figures.by_level == {level: levels[level] for level in range(maturity.MAX_LEVEL + 1)}

@@ -14,12 +14,13 @@ import datetime
 import math
 import random
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.db.models import F
 from django.utils import timezone
 
 from kreiswerk.assistants.models import Assistant, AssistantVersion
@@ -35,7 +36,7 @@ from kreiswerk.tenancy.models import Mandant, OrganisationalUnit
 
 from . import maturity
 from .models import Goal, Idea, Indicator, Milestone, Phase, Project, ProjectMember, Risk, Service
-from .rollup import rollup_rebuild, rollup_refresh
+from .rollup import STEPS, months_sum, rollup_rebuild, rollup_refresh
 from .services import (
     GATES,
     gate_pass,
@@ -656,8 +657,22 @@ def _idea_submissions(assistant: Assistant, users: dict, ideas: list[tuple]) -> 
             )
         )
     _references_assign(assistant.mandant, rows)
+    _idea_steps_count(version, [row.submitted_at for row in rows])
     with _backdated(Submission, "submitted_at"):
         return Submission.objects.bulk_create(rows)
+
+
+def _idea_steps_count(version: AssistantVersion, submitted: list[datetime.datetime]) -> None:
+    """Each idea went through every step of the assistant: the drop-off figures count them as begun."""
+    steps = [StepCount.STARTED, *(step.key for step in version.parsed.steps)]
+    counted = Counter((step, timezone.localtime(moment).date()) for moment in submitted for step in steps)
+    for (step, day), count in counted.items():
+        row, created = StepCount.objects.get_or_create(
+            assistant_id=version.assistant_id, step=step, day=day, defaults={"count": count}
+        )
+        if not created:  # someone used the assistant that day already
+            StepCount.objects.filter(pk=row.pk).update(count=F("count") + count)
+    months_sum(STEPS, [day for _step, day in counted])
 
 
 def _ideas_create(county: Mandant, users: dict, rng: random.Random, now: datetime.datetime) -> list[Idea]:
