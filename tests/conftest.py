@@ -3,8 +3,11 @@
 import os
 import shutil
 import subprocess
+import threading
+import types
 
 import pytest
+from django.db import connections
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -24,6 +27,34 @@ PASSWORD = "Sicheres-Passwort-2026"
 def _isolated_files(settings, tmp_path):
     settings.KREISWERK_FILES_DIR = tmp_path / "files"
     settings.EMAIL_FILE_PATH = tmp_path / "mail"
+
+
+def run_together(work, *, threads: int) -> list[Exception]:
+    """Run ``work`` in ``threads`` threads at once, each on its own database connection; returns their errors."""
+    errors: list[Exception] = []
+
+    def run():
+        try:
+            work()
+        except Exception as exc:  # handed to the test, which asserts on them
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    pool = [threading.Thread(target=run) for _ in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join(timeout=60)
+    return errors
+
+
+@pytest.fixture
+def limit_clock(monkeypatch):
+    """The rate limits' clock, held still (and moved on by hand) so no window turns mid-test."""
+    clock = types.SimpleNamespace(now=1_800_000_000.0)
+    monkeypatch.setattr("kreiswerk.operations.services.time", types.SimpleNamespace(time=lambda: clock.now))
+    return clock
 
 
 @pytest.fixture

@@ -182,6 +182,8 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "kreiswerk_cache",
+            # Rate limits keep one entry per use; the default of 300 would cull them early.
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
         }
     }
 
@@ -254,6 +256,9 @@ KREISWERK_ARCHIVE_NAME = os.environ.get("KREISWERK_ARCHIVE_NAME", "Kreisarchiv")
 
 # Drafts: how long a saved application may be resumed.
 KREISWERK_DRAFT_DAYS = env_int("KREISWERK_DRAFT_DAYS", 30)
+# Resume links by e-mail, per hour: per draft, and per client address (an office shares one).
+KREISWERK_RESUME_LINKS_PER_DRAFT = env_int("KREISWERK_RESUME_LINKS_PER_DRAFT", 3)
+KREISWERK_RESUME_LINKS_PER_ADDRESS = env_int("KREISWERK_RESUME_LINKS_PER_ADDRESS", 20)
 # Hand-off to Fachverfahren: attempts per delivery, the first wait (it doubles, up to an hour),
 # and whether plain http is allowed beyond this machine (never in production).
 KREISWERK_HANDOFF_MAX_ATTEMPTS = env_int("KREISWERK_HANDOFF_MAX_ATTEMPTS", 30)
@@ -264,6 +269,8 @@ KREISWERK_HANDOFF_ALLOW_HTTP = env_bool("KREISWERK_HANDOFF_ALLOW_HTTP", False)
 # service; an application waiting for its fee expires after KREISWERK_PAYMENT_EXPIRY_HOURS.
 KREISWERK_PAYMENT_PROVIDER = os.environ.get("KREISWERK_PAYMENT_PROVIDER", "")
 KREISWERK_PAYMENT_EXPIRY_HOURS = env_int("KREISWERK_PAYMENT_EXPIRY_HOURS", 72)
+# Anyone who knows a payment's address can reload it; each load asks the provider, at most this often.
+KREISWERK_PAYMENT_ASKS_PER_MINUTE = env_int("KREISWERK_PAYMENT_ASKS_PER_MINUTE", 6)
 _epaybl_url = os.environ.get("KREISWERK_EPAYBL_URL", "").rstrip("/")
 KREISWERK_EPAYBL_URL = _epaybl_url + "/" if _epaybl_url else ""
 KREISWERK_EPAYBL_TOKEN_URL = os.environ.get("KREISWERK_EPAYBL_TOKEN_URL", "")

@@ -54,7 +54,7 @@ from kreiswerk.runner.services import draft_save, draft_start
 from kreiswerk.submissions.models import Submission
 from kreiswerk.submissions.services import submission_submit
 from tests.cases.conftest import casetype_definition
-from tests.conftest import simple_definition
+from tests.conftest import run_together, simple_definition
 from tests.payments.conftest import CLIENT_ID, CLIENT_SECRET, fee_definition
 
 pytestmark = pytest.mark.django_db
@@ -665,22 +665,12 @@ def test_two_page_views_refreshing_at_once_do_not_collide(mandant, unit, publish
     version = publish_assistant(simple_definition())
     for _ in range(3):
         make_submission(version)
-    barrier, errors = threading.Barrier(4), []
+    barrier = threading.Barrier(4)
 
     def refresh():
-        try:
-            barrier.wait(timeout=10)
-            rollup.rollup_refresh()
-        except Exception as exc:  # collected and asserted below
-            errors.append(exc)
-        finally:
-            connection.close()
+        barrier.wait(timeout=10)
+        rollup.rollup_refresh()
 
-    threads = [threading.Thread(target=refresh) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert run_together(refresh, threads=4) == []
     assert list(SubmissionDay.objects.values_list("submissions", flat=True)) == [3]
     assert not StaleDay.objects.exists()

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from kreiswerk.payments.models import Payment, PaymentEvent, Status
 from kreiswerk.payments.services import payments_expire
+from tests.conftest import run_together
 
 from .conftest import owning, submit
 
@@ -180,8 +181,6 @@ def test_two_starts_at_the_same_moment_make_one_payment(publish_assistant, paypa
     """A double click lands in two processes: both find no open payment, only one may make it."""
     import threading
 
-    from django.db import connection
-
     from kreiswerk.payments import services
     from kreiswerk.submissions.models import Submission
 
@@ -196,22 +195,13 @@ def test_two_starts_at_the_same_moment_make_one_payment(publish_assistant, paypa
         return real_fee_of(item)
 
     monkeypatch.setattr(services, "fee_of", fee_of_after_both_looked)
-    started, errors = [], []
+    started = []
 
     def start():
-        try:
-            mine = Submission.objects.get(pk=submission.pk)
-            started.append(services.payment_start(submission=mine, return_url_for=lambda p: "https://x.example/"))
-        except Exception as exc:  # reported below
-            errors.append(exc)
-        finally:
-            connection.close()
+        mine = Submission.objects.get(pk=submission.pk)
+        started.append(services.payment_start(submission=mine, return_url_for=lambda p: "https://x.example/"))
 
-    threads = [threading.Thread(target=start) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = run_together(start, threads=2)
     assert not errors, errors
     assert started[0].pk == started[1].pk
     assert Payment.objects.filter(submission=submission).count() == 1
@@ -282,3 +272,40 @@ def test_the_return_page_shows_details_only_to_the_submitting_browser(version, p
     stranger = Client().get(f"/zahlung/{payment.pk}/zurueck/").content.decode()
     payment.refresh_from_db()
     assert "Vielen Dank" in stranger and payment.reference not in stranger and submission.reference not in stranger
+
+
+def test_reloading_the_return_page_asks_the_provider_at_most_six_times_a_minute(
+    version, paypage, client, monkeypatch, limit_clock
+):
+    submission = submit(version)
+    begin(owning(client, submission), submission)
+    payment = Payment.objects.get(submission=submission)
+    asked = []
+    fetch = paypage.fetch
+    monkeypatch.setattr(paypage, "fetch", lambda *args: asked.append(args) or fetch(*args))
+    for _ in range(6):
+        assert "noch nicht bestätigt" in client.get(f"/zahlung/{payment.pk}/zurueck/").content.decode()
+    paypage.settle(payment.transaction_id, "BOOKED")
+    for _ in range(4):  # a reload loop, or someone who knows the address: shown as recorded
+        page = client.get(f"/zahlung/{payment.pk}/zurueck/")
+        assert page.status_code == 200 and "noch nicht bestätigt" in page.content.decode()
+    assert len(asked) == 6
+    body = {"transactionId": payment.transaction_id, "status": "BOOKED"}
+    assert notify(client, body) == 204  # the provider's own word is still heard
+    assert len(asked) == 7
+    payment.refresh_from_db()
+    assert payment.status == Status.BOOKED
+    assert "Ihre Zahlung ist eingegangen" in client.get(f"/zahlung/{payment.pk}/zurueck/").content.decode()
+    assert len(asked) == 7  # booked is final: never asked again
+
+
+def test_the_return_page_asks_again_in_the_next_minute(version, paypage, client, settings, limit_clock):
+    settings.KREISWERK_PAYMENT_ASKS_PER_MINUTE = 1
+    submission = submit(version)
+    begin(owning(client, submission), submission)
+    payment = Payment.objects.get(submission=submission)
+    client.get(f"/zahlung/{payment.pk}/zurueck/")
+    paypage.settle(payment.transaction_id, "BOOKED")
+    assert "noch nicht bestätigt" in client.get(f"/zahlung/{payment.pk}/zurueck/").content.decode()
+    limit_clock.now += 60
+    assert "Ihre Zahlung ist eingegangen" in client.get(f"/zahlung/{payment.pk}/zurueck/").content.decode()

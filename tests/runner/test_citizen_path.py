@@ -356,6 +356,37 @@ def test_a_saved_draft_is_resumed_through_the_emailed_link(
     assert 'value="Erika"' in other.get(resumed["Location"]).content.decode()
 
 
+def test_resume_links_are_limited_per_draft_and_per_address(
+    publish_assistant, client, settings, limit_clock, django_capture_on_commit_callbacks
+):
+    settings.KREISWERK_RESUME_LINKS_PER_DRAFT = 2
+    settings.KREISWERK_RESUME_LINKS_PER_ADDRESS = 3
+    version = publish_assistant(licence_definition())
+
+    def save_url(browser: Client) -> str:
+        return reverse("runner:save", args=[draft_of(start(browser, version)).pk])
+
+    first = save_url(client)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(first, {"email": "erika@example.org"}).status_code == 200
+        assert client.post(first, {"email": "erika.m@example.org"}).status_code == 200
+        refused = client.post(first, {"email": "opfer@example.org"})
+        assert refused.status_code == 429
+        assert "zu viele Links" in refused.content.decode() and 'href="#feld-email"' in refused.content.decode()
+        other = Client()  # a new draft from the same address: the address has one link left
+        second = save_url(other)
+        assert other.post(second, {"email": "b@example.org"}).status_code == 200
+        assert other.post(second, {"email": "opfer@example.org"}).status_code == 429
+        elsewhere = Client(REMOTE_ADDR="198.51.100.7")
+        assert elsewhere.post(save_url(elsewhere), {"email": "c@example.org"}).status_code == 200
+    # Four links sent; each goes to the address its draft holds when the job runs.
+    assert len(mail.outbox) == 4
+    assert {message.to[0] for message in mail.outbox} == {"b@example.org", "c@example.org", "erika.m@example.org"}
+    assert draft_of(first).resume_email == "erika.m@example.org"  # the refused address was not kept
+    limit_clock.now += 3600
+    assert client.post(first, {"email": "erika@example.org"}).status_code == 200
+
+
 def test_an_internal_assistant_needs_a_staff_login(publish_assistant, client, caseworker, staff_client):
     publish_assistant(simple_definition(slug="dienstreise", audience="internal"))
     url = reverse("runner:start", args=["musterkreis", "dienstreise"])

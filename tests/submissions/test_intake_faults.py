@@ -13,7 +13,7 @@ import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.handlers.wsgi import WSGIHandler
-from django.db import connection, connections
+from django.db import connection
 from django.urls import reverse
 
 from kreiswerk.runner.models import Draft
@@ -21,6 +21,7 @@ from kreiswerk.runner.services import draft_save, draft_start, session_bind_draf
 from kreiswerk.submissions.models import Attachment, Submission
 from kreiswerk.submissions.services import SubmitRefused, submission_submit
 from kreiswerk.submissions.uploads import MB
+from tests.conftest import run_together
 from tests.submissions.test_uploads import BOUNDARY, write_multipart
 
 PDF = (
@@ -227,24 +228,14 @@ def test_two_concurrent_identical_submits_give_one_submission(publish_assistant,
     version = publish_assistant(upload_definition())
     draft = complete(started_draft(client, version), {"name": "Erika"})
     barrier = threading.Barrier(2)
-    results, errors = [], []
+    results = []
 
     def submit():
-        try:
-            own = Draft.objects.get(pk=draft.pk)
-            barrier.wait(timeout=10)
-            results.append(submission_submit(draft=own, submit_key=str(own.submit_key)).pk)
-        except Exception as exc:  # collected and asserted below
-            errors.append(exc)
-        finally:
-            connections.close_all()
+        own = Draft.objects.get(pk=draft.pk)
+        barrier.wait(timeout=10)
+        results.append(submission_submit(draft=own, submit_key=str(own.submit_key)).pk)
 
-    threads = [threading.Thread(target=submit) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
+    assert run_together(submit, threads=2) == []
     assert len(results) == 2 and results[0] == results[1]
     assert Submission.objects.count() == 1
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kreiswerk.assistants.definition import localized
+from kreiswerk.operations.services import allowance_take
 from kreiswerk.submissions.models import Submission
 
 from .base import ProviderError, Transaction
@@ -133,8 +134,20 @@ def _open_payment(submission: Submission, provider_key: str) -> Payment:
 
 
 def payment_refresh(*, payment: Payment, source: str) -> Payment:
-    """Ask the provider how the payment stands and record a change; final states never change again."""
-    _ask(payment, source=source)
+    """Ask the provider how the payment stands and record a change; final states never change again.
+
+    Return page and notifications can be called by anyone who knows the address, so the
+    provider is asked at most ``KREISWERK_PAYMENT_ASKS_PER_MINUTE`` times a minute per
+    payment and source (a reload loop never silences the provider's notifications); beyond
+    that the payment is shown as last recorded, and the next ask or the expiry run catches up.
+    """
+    if payment.is_final or allowance_take(
+        scope=f"payment-ask-{source}",
+        key=str(payment.pk),
+        limit=settings.KREISWERK_PAYMENT_ASKS_PER_MINUTE,
+        window_seconds=60,
+    ):
+        _ask(payment, source=source)
     return payment
 
 

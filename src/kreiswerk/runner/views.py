@@ -21,6 +21,7 @@ from kreiswerk.assistants import evaluation, fields, rules
 from kreiswerk.assistants.definition import localized
 from kreiswerk.assistants.models import Assistant, AssistantVersion
 from kreiswerk.assistants.selectors import assistants_open, published_version
+from kreiswerk.audit.services import client_address
 from kreiswerk.identity.models import TrustLevel, requirement
 from kreiswerk.identity.selectors import allow_login_page, citizen_login, login_available, session_login
 from kreiswerk.payments.selectors import allow_pay_page, fee_context
@@ -569,6 +570,7 @@ def save(request, draft_id):
         return redirect("runner:receipt", submission_id=draft.submitted_id)
     error = ""
     email = ""
+    status = 200
     if request.method == "POST":
         email = request.POST.get("email", "").strip()
         try:
@@ -576,8 +578,16 @@ def save(request, draft_id):
         except Exception as exc:  # ValidationError with a German message
             error = exc.messages[0] if hasattr(exc, "messages") else str(exc)
         else:
-            services.draft_resume_link_request(draft=draft, email=email)
-            return render(request, "runner/saved.html", {"draft": draft, "email": email})
+            try:
+                services.draft_resume_link_request(draft=draft, email=email, client_address=client_address(request))
+            except services.ResumeLinkLimited:
+                error = _(
+                    "In der letzten Stunde wurden von hier schon zu viele Links angefordert. Ihre Angaben sind "
+                    "gespeichert: Sie können den Antrag weiter ausfüllen oder es in einer Stunde noch einmal versuchen."
+                )
+                status = 429
+            else:
+                return render(request, "runner/saved.html", {"draft": draft, "email": email})
     return render(
         request,
         "runner/save.html",
@@ -587,6 +597,7 @@ def save(request, draft_id):
             "error": error,
             "email": email,
         },
+        status=status,
     )
 
 
