@@ -1,14 +1,16 @@
 """The Gewerbeanmeldung on a phone, with the keyboard only, with and without JavaScript.
 
 Every page of the citizen path (index, search results, start page, each step, each step
-with its error summary, check page, receipt) is checked with axe-core (WCAG 2.1 A/AA),
+with its error summary, check page, receipt; saving for later and resuming) is checked with axe-core (WCAG 2.1 A/AA),
 photographed to test-artifacts/browser/<journey>/, and watched for JavaScript errors.
 """
 
 import datetime
+import re
 
 import pytest
 from django.conf import settings
+from django.core import mail
 
 from .helpers import (
     REFERENCE,
@@ -311,3 +313,42 @@ def test_change_links_put_the_focus_on_the_field(demo, phone):
             lost.append(f"„{label}“ → {page.url.split(demo.url)[1]}: {problem}; focus on {describe_active(page)}")
     errors.assert_none("the step pages reached by the change links")
     assert not lost, "change links whose field does not get the focus:\n" + "\n".join(lost)
+
+
+def test_a_citizen_saves_for_later_and_resumes_on_another_device(demo, phone, phone_without_js, axe_context, artifacts):
+    page = phone.new_page()
+    journey = Journey(page, artifacts("speichern"))
+    page.goto(demo.url + START_PATH)
+    activate(page, "main form button[type='submit']", key="Space")
+    _assert_on_step(page, "person")
+    type_into(page, "#feld-vorname", "Erika")
+    type_into(page, "#feld-nachname", "Mustermann")
+    activate(page, 'button[name="_action"][value="speichern"]')
+    assert page.url.endswith("/speichern/"), page.url
+    journey.arrived("speichern")
+
+    type_into(page, "#feld-email", "erika.mustermann-example.org")
+    activate(page, "main form button[type='submit']")
+    assert page.title().startswith("Fehler:"), page.title()
+    assert _error_links(page) == ["#feld-email"]
+    journey.arrived("speichern-fehler")
+    type_into(page, "#feld-email", "erika.mustermann@example.org")
+    activate(page, "main form button[type='submit']")
+    assert "erika.mustermann@example.org" in page.locator("main").inner_text()
+    journey.arrived("gespeichert")
+
+    link = re.search(r"https?://\S+(/fortsetzen/\S+/)", mail.outbox[-1].body)
+    assert link, mail.outbox[-1].body
+    later = phone_without_js.new_page()
+    elsewhere = Journey(later, artifacts("fortsetzen"), axe_page=axe_context.new_page())
+    later.goto(demo.url + link.group(1))
+    elsewhere.arrived("fortsetzen")
+    activate(later, "main form button[type='submit']")
+    _assert_on_step(later, "person")
+    assert later.locator("#feld-vorname").input_value() == "Erika"
+    assert later.locator("#feld-nachname").input_value() == "Mustermann"
+    elsewhere.arrived("person")
+
+    journey.js.assert_none("saving")
+    journey.assert_accessible()
+    elsewhere.assert_accessible()

@@ -595,6 +595,7 @@ def save(request, draft_id):
             "draft": draft,
             "title": localized(draft.version.parsed.title),
             "error": error,
+            "summary": [{"anchor": "feld-email", "message": error}],
             "email": email,
         },
         status=status,
