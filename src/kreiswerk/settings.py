@@ -390,6 +390,8 @@ LOGGING = {
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
         "pikepdf": {"level": "WARNING"},
+        # Used by pysaml2 to validate responses; it logs every schema it reuses at INFO.
+        "xmlschema": {"level": "WARNING"},
         # pysaml2 logs subjects and attributes; our own log line names why a login was refused.
         "saml2": {"level": "CRITICAL"},
     },

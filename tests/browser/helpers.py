@@ -173,9 +173,10 @@ class JavaScriptErrors:
         if message.type != "error":
             return
         location = message.location or {}
-        # A form sent back with its errors answers 400: Chromium logs that for the page itself.
+        # A page answered with a 4xx on purpose (a form sent back with its errors, a refused
+        # login): Chromium logs that status for the page itself.
         if (
-            message.text.startswith("Failed to load resource: the server responded with a status of 400")
+            re.match(r"Failed to load resource: the server responded with a status of 4\d\d", message.text)
             and location.get("url", "").split("#")[0] == self.page.url.split("#")[0]
         ):
             return

@@ -170,3 +170,21 @@ def test_bundid_login_prefill_payment_and_mailbox(demo, services, browser, phone
     journey.assert_accessible()
     staff.assert_accessible()
     cashier.assert_accessible()
+
+
+def test_a_cancelled_bundid_login_says_so_and_leads_back(demo, services, phone, artifacts):
+    page = phone.new_page()
+    journey = Journey(page, artifacts("bundid-abgebrochen"))
+    page.goto(demo.url + START_PATH)
+    page.get_by_role("button", name="Mit BundID anmelden").click()
+    page.wait_for_url("**/anmeldung/test-idp/sso/**")
+    page.get_by_role("button", name="Abbrechen").click()
+    page.wait_for_url("**/saml/antwort/")
+    assert page.title().startswith("Anmeldung nicht möglich")
+    assert "abgebrochen oder vom Anmeldedienst abgelehnt" in page.inner_text("main")
+    journey.arrived("anmeldung-nicht-moeglich")
+    with page.expect_navigation():
+        page.get_by_role("link", name="Zu den Online-Diensten").click()
+    assert "Sie sind angemeldet" not in page.inner_text("main")
+    journey.js.assert_none("the refused login")
+    journey.assert_accessible()
