@@ -4,12 +4,21 @@ import pytest
 from devtools.paypage import PayPage
 from django.utils import timezone
 
+from kreiswerk.payments.contrib.epaybl import EpayblProvider
+from kreiswerk.payments.registry import register
 from kreiswerk.runner.services import SESSION_SUBMISSIONS
 from kreiswerk.submissions.models import Submission
 from tests.cases.conftest import make_submission
 from tests.conftest import simple_definition
 
 CLIENT_ID, CLIENT_SECRET = "kreiswerk-test", "geheim-" + "p" * 30
+
+
+@register
+class SecondProvider(EpayblProvider):
+    """The same protocol under another key: the county switched its payment provider meanwhile."""
+
+    key = "epaybl-neu"
 
 
 @pytest.fixture

@@ -8,10 +8,11 @@ import pytest
 from django.utils import timezone
 
 from kreiswerk.payments.models import Payment, PaymentEvent, Status
+from kreiswerk.payments.reconciliation import booked_on
 from kreiswerk.payments.services import payments_expire
 from tests.conftest import run_together
 
-from .conftest import owning, submit
+from .conftest import SecondProvider, owning, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -309,3 +310,25 @@ def test_the_return_page_asks_again_in_the_next_minute(version, paypage, client,
     assert "noch nicht bestätigt" in client.get(f"/zahlung/{payment.pk}/zurueck/").content.decode()
     limit_clock.now += 60
     assert "Ihre Zahlung ist eingegangen" in client.get(f"/zahlung/{payment.pk}/zurueck/").content.decode()
+
+
+def test_a_second_payment_at_another_provider_is_kept_for_a_refund(
+    version, paypage, client, settings, django_capture_on_commit_callbacks
+):
+    submission = submit(version)
+    first_start = begin(owning(client, submission), submission)
+    settings.KREISWERK_PAYMENT_PROVIDER = SecondProvider.key  # switched while the first pay page is open
+    second_start = begin(client, submission)
+    first = Payment.objects.get(submission=submission, provider="epaybl")
+    second = Payment.objects.get(submission=submission, provider=SecondProvider.key)
+    with django_capture_on_commit_callbacks(execute=False) as started:
+        assert "Ihre Zahlung ist eingegangen" in back(client, on_pay_page(paypage, first_start, "pay")).content.decode()
+        page = back(client, on_pay_page(paypage, second_start, "pay")).content.decode()
+    assert "Die Gebühr war bereits bezahlt" in page and "erstatten wir Ihnen" in page
+    assert len(started) == 1  # the application goes on once
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == (Status.BOOKED, Status.DUPLICATE)
+    assert second.booked_at is not None and second.reference.startswith("KZ-")
+    assert list(booked_on(timezone.localdate())) == [first, second]  # both sums came in
+    assert list(second.events.values_list("status", flat=True)) == ["INITIAL", "DUPLICATE"]

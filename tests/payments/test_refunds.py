@@ -68,3 +68,52 @@ def test_nonsense_gets_a_german_message(paid_case, caseworker, staff_client):
     Payment.objects.filter(pk=payment.pk).update(status="FAILED")
     assert "nur eine bezahlte Gebühr" in refund(client, case, payment, "5,00").content.decode()
     assert not Refund.objects.exists()
+
+
+def test_a_double_payment_is_offered_for_refund_first(paid_case, caseworker, staff_client):
+    case, payment = paid_case
+    double = Payment.objects.create(
+        submission=payment.submission,
+        provider="epaybl-neu",
+        transaction_id="t-2",
+        reference="KZ-2026-000010",
+        amount=Decimal("26.00"),
+        status="DUPLICATE",
+        booked_at=timezone.now(),
+    )
+    client = staff_client(caseworker)
+    page = client.get(f"/verwaltung/vorgaenge/{case.pk}/").content.decode()
+    assert "doppelt bezahlt, zu erstatten" in page
+    assert f'name="payment" value="{double.pk}"' in page
+    assert "Die Erstattung ist erfasst" in refund(client, case, double, "26,00").content.decode()
+    page = client.get(f"/verwaltung/vorgaenge/{case.pk}/").content.decode()
+    assert f'name="payment" value="{payment.pk}"' in page  # paid back in full: the fee itself is next
+    assert list(Refund.objects.values_list("payment_id", flat=True)) == [double.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_upgrade_turns_double_payments_kept_as_cancelled_into_money_received(version):
+    """Earlier releases marked a second booking CANCELED with a note; it was money received."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    from kreiswerk.payments.models import PaymentEvent
+
+    submission = submit(version)
+    kept = Payment.objects.create(
+        submission=submission, provider="epaybl", transaction_id="t-3", amount=Decimal("26.00"), status="CANCELED"
+    )
+    PaymentEvent.objects.create(payment=kept, source="return", status="BOOKED", detail="doppelt bezahlt: zu erstatten")
+    cancelled = Payment.objects.create(
+        submission=submission, provider="epaybl", transaction_id="t-4", amount=Decimal("26.00"), status="CANCELED"
+    )
+    executor = MigrationExecutor(connection)
+    executor.migrate([("payments", "0002_payment_payment_open_once")])
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    kept.refresh_from_db()
+    cancelled.refresh_from_db()
+    assert (kept.status, cancelled.status) == ("DUPLICATE", "CANCELED")
+    assert kept.booked_at == kept.events.get().at
+    assert kept.events.get().status == "DUPLICATE"

@@ -31,7 +31,7 @@ from kreiswerk.audit.services import audit_record
 from kreiswerk.crypto.envelope import DecryptionError
 from kreiswerk.crypto.files import open_decrypted
 from kreiswerk.identity.models import TrustLevel
-from kreiswerk.payments.models import Payment
+from kreiswerk.payments.models import Payment, Status
 from kreiswerk.payments.services import RefundRefused, refund_record
 from kreiswerk.submissions.export import CONTENT_TYPES, ascii_filename
 from kreiswerk.submissions.links import status_url
@@ -619,12 +619,21 @@ def _decision_redeliver(request, case):
 
 
 def _fee_context(case) -> dict:
-    """The application's payments with their refunds, and the booked one a refund can be recorded on."""
+    """The application's payments with their refunds, and the one a refund is recorded on next.
+
+    A double payment comes first, as long as some of it is left: it is the one to pay back.
+    """
     if case.submission_id is None:
         return {"payments": []}
     payments = list(Payment.objects.filter(submission_id=case.submission_id).prefetch_related("refunds"))
-    booked = next((payment for payment in payments if payment.status == "BOOKED"), None)
-    return {"payments": payments, "refundable": booked, "refund_form": forms.RefundForm()}
+    order = {Status.DUPLICATE: 0, Status.BOOKED: 1}
+    candidates = sorted((payment for payment in payments if payment.status in order), key=lambda p: order[p.status])
+    refundable = next((payment for payment in candidates if _refund_left(payment)), None)
+    return {"payments": payments, "refundable": refundable, "refund_form": forms.RefundForm()}
+
+
+def _refund_left(payment) -> bool:
+    return sum(refund.amount for refund in payment.refunds.all()) < payment.amount
 
 
 def _refund(request, case):

@@ -9,12 +9,19 @@ from kreiswerk.submissions.models import Submission
 
 
 class Status(models.TextChoices):
-    """The states of XBezahldienste (and of FIT-Connect's payment information)."""
+    """The states of XBezahldienste (and of FIT-Connect's payment information), and one of ours."""
 
     INITIAL = "INITIAL", _("offen")
     BOOKED = "BOOKED", _("bezahlt")
     FAILED = "FAILED", _("fehlgeschlagen")
     CANCELED = "CANCELED", _("abgebrochen")
+    # Booked at the provider when the application was paid already (pay pages of two providers
+    # open at once): the money came in, so it is counted and refunded, but it releases nothing.
+    DUPLICATE = "DUPLICATE", _("doppelt bezahlt, zu erstatten")
+
+
+# Money that came in: what the Kreiskasse reconciles and what can be refunded.
+RECEIVED = (Status.BOOKED, Status.DUPLICATE)
 
 
 class Payment(models.Model):

@@ -19,7 +19,7 @@ from django.utils import timezone
 from kreiswerk.submissions.export import neutralise
 from kreiswerk.submissions.receipt import TIME_ZONE
 
-from .models import Payment, Status
+from .models import RECEIVED, Payment
 
 BASE_COLUMNS = [
     "Kassenzeichen",
@@ -31,14 +31,18 @@ BASE_COLUMNS = [
     "Organisationseinheit",
     "Position",
     "Betrag (EUR)",
+    "Status",
 ]
 
 
 def booked_on(day: datetime.date, *, mandant=None, units=None):
-    """Payments booked on ``day`` (Europe/Berlin), of one Mandant or of some units if given."""
+    """Payments booked on ``day`` (Europe/Berlin), of one Mandant or of some units if given.
+
+    Double payments are listed too: their money came in, and their refund goes out.
+    """
     start = datetime.datetime.combine(day, datetime.time.min, tzinfo=TIME_ZONE)
     payments = Payment.objects.filter(
-        status=Status.BOOKED, booked_at__gte=start, booked_at__lt=start + datetime.timedelta(days=1)
+        status__in=RECEIVED, booked_at__gte=start, booked_at__lt=start + datetime.timedelta(days=1)
     )
     if mandant is not None:
         payments = payments.filter(submission__mandant=mandant)
@@ -70,6 +74,7 @@ def reconciliation_rows(payments) -> tuple[list[str], Iterator[list]]:
                     submission.unit.name,
                     item.get("description", ""),
                     Decimal(item["amount"]),
+                    payment.get_status_display(),
                     *(booking.get(key, "") for key in booking_keys),
                 ]
 

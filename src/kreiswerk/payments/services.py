@@ -25,7 +25,7 @@ from kreiswerk.operations.services import allowance_take
 from kreiswerk.submissions.models import Submission
 
 from .base import ProviderError, Transaction
-from .models import Payment, PaymentEvent, Refund, Status
+from .models import RECEIVED, Payment, PaymentEvent, Refund, Status
 from .registry import active_provider, provider_for
 
 logger = logging.getLogger(__name__)
@@ -203,15 +203,18 @@ def _settle(payment: Payment, found: Transaction, *, source: str) -> None:
                 )
                 followup_enqueue(payment.submission)
     except IntegrityError:
-        # A second payment of the same application was booked (two tabs): keep the record for a refund.
+        # A second payment of the same application was booked: the money came in and is to be refunded.
         logger.error("payment %s: the submission is paid already; this one needs a refund", payment.pk)
         with transaction.atomic():
-            Payment.objects.filter(pk=payment.pk, status=Status.INITIAL).update(
-                status=Status.CANCELED, method=found.method[:20], reference=found.reference
-            )
-            PaymentEvent.objects.create(
-                payment=payment, source=source, status=Status.BOOKED, detail="doppelt bezahlt: zu erstatten"
-            )
+            if Payment.objects.filter(pk=payment.pk, status=Status.INITIAL).update(
+                status=Status.DUPLICATE,
+                method=found.method[:20],
+                reference=found.reference or payment.reference,
+                booked_at=timezone.now(),
+            ):
+                PaymentEvent.objects.create(
+                    payment=payment, source=source, status=Status.DUPLICATE, detail="doppelt bezahlt: zu erstatten"
+                )
 
 
 def payment_notified(*, provider_key: str, body: bytes) -> Payment | None:
@@ -270,7 +273,7 @@ def refund_record(*, payment: Payment, amount: Decimal, reason: str, actor) -> R
     amount = Decimal(amount).quantize(CENT)
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
-        if payment.status != Status.BOOKED:
+        if payment.status not in RECEIVED:
             raise RefundRefused(_("Erstatten lässt sich nur eine bezahlte Gebühr."))
         refunded = sum((refund.amount for refund in payment.refunds.all()), Decimal("0.00"))
         if amount <= 0 or amount + refunded > payment.amount:

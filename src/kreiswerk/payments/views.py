@@ -17,7 +17,7 @@ from kreiswerk.runner.services import session_owns_submission
 from kreiswerk.submissions.links import status_token_valid
 from kreiswerk.submissions.models import Submission
 
-from .models import Payment, PaymentEvent, Status
+from .models import RECEIVED, Payment, PaymentEvent, Status
 from .selectors import allow_pay_page
 from .services import PaymentUnavailable, payment_due, payment_notified, payment_refresh, payment_start
 
@@ -59,6 +59,7 @@ def _result_context(request, payment: Payment) -> dict:
         "submission": submission,
         "owned": session_owns_submission(request.session, submission.pk),
         "due": payment.status in {Status.FAILED, Status.CANCELED} and payment_due(submission),
+        "received": RECEIVED,
     }
 
 

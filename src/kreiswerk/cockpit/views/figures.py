@@ -30,6 +30,11 @@ def _period_form(request) -> PeriodForm:
     return PeriodForm(request.GET if bound else None)
 
 
+def _period_query(period) -> str:
+    """The period as the query string the form reads, for links that keep it."""
+    return f"von={period.start:%Y-%m-%d}&bis={period.end:%Y-%m-%d}"
+
+
 @never_cache
 @require_GET
 @cockpit_view()
@@ -38,7 +43,7 @@ def dashboard(request):
     period = form.period()
     mandant = request.cockpit_mandant
     figures = figures_compute(mandant=mandant, period=period)
-    query = f"von={period.start:%Y-%m-%d}&bis={period.end:%Y-%m-%d}"
+    query = _period_query(period)
     return render(
         request,
         "cockpit/figures/dashboard.html",
@@ -111,7 +116,7 @@ def chart_table(request, chart: str):
     if isinstance(found, HttpResponse):
         return found
     chart, period = found
-    query = f"von={period.start:%Y-%m-%d}&bis={period.end:%Y-%m-%d}"
+    query = _period_query(period)
     csv_url = reverse("cockpit:chart_csv", args=[chart.slug]) + "?" + query
     return render(
         request,
