@@ -46,7 +46,19 @@ def run_together(work, *, threads: int) -> list[Exception]:
         thread.start()
     for thread in pool:
         thread.join(timeout=60)
-    return errors
+    hung = [thread for thread in pool if thread.is_alive()]
+    return [*errors, *(TimeoutError(f"{thread.name} still running after 60 s") for thread in hung)]
+
+
+@pytest.fixture
+def database_queue(settings):
+    """Jobs go to the database queue, as in production, instead of running at once."""
+    from django_tasks import task_backends
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    task_backends._settings = None  # rebuilt from the overridden setting
+    yield
+    task_backends._settings = None
 
 
 @pytest.fixture

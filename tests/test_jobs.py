@@ -15,14 +15,6 @@ from tests.jobs_support import broken_job, flaky_job
 REDIS_URL = "redis://127.0.0.1:6379/15"
 
 
-@pytest.fixture
-def database_queue(settings):
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-    task_backends._settings = None  # rebuilt from the overridden setting
-    yield
-    task_backends._settings = None
-
-
 def run_db_worker() -> None:
     call_command("db_worker", "--batch", "--no-startup-delay", "--interval", "0")
 

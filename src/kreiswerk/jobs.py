@@ -38,17 +38,20 @@ def retrying_task(*, max_attempts: int = 6, base_delay_seconds: int = 30, max_de
                     type(exc).__name__,
                     delay,
                 )
-                retry = job
-                # The in-process backend of tests cannot defer; it retries at once.
-                if job.get_backend().supports_defer:
-                    retry = job.using(run_after=timezone.now() + timedelta(seconds=delay))
-                retry.enqueue(attempt=attempt + 1, **kwargs)
+                enqueue_later(job, delay, attempt=attempt + 1, **kwargs)
                 return None
 
         job = task(run)
         return job
 
     return decorator
+
+
+def enqueue_later(job, seconds: int, **kwargs) -> None:
+    """Start ``job`` in ``seconds``; the in-process backend of tests cannot defer and runs it at once."""
+    if job.get_backend().supports_defer:
+        job = job.using(run_after=timezone.now() + timedelta(seconds=seconds))
+    job.enqueue(**kwargs)
 
 
 def backoff_seconds(attempt: int, *, base: int, maximum: int) -> int:

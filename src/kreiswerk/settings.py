@@ -182,8 +182,6 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "kreiswerk_cache",
-            # Rate limits keep one entry per use; the default of 300 would cull them early.
-            "OPTIONS": {"MAX_ENTRIES": 100_000},
         }
     }
 
@@ -256,8 +254,10 @@ KREISWERK_ARCHIVE_NAME = os.environ.get("KREISWERK_ARCHIVE_NAME", "Kreisarchiv")
 
 # Drafts: how long a saved application may be resumed.
 KREISWERK_DRAFT_DAYS = env_int("KREISWERK_DRAFT_DAYS", 30)
-# Resume links by e-mail, per hour: per draft, and per client address (an office shares one).
+# Resume links by e-mail, per clock hour: per draft, per recipient, and per client address
+# (an office's terminals share one).
 KREISWERK_RESUME_LINKS_PER_DRAFT = env_int("KREISWERK_RESUME_LINKS_PER_DRAFT", 3)
+KREISWERK_RESUME_LINKS_PER_RECIPIENT = env_int("KREISWERK_RESUME_LINKS_PER_RECIPIENT", 5)
 KREISWERK_RESUME_LINKS_PER_ADDRESS = env_int("KREISWERK_RESUME_LINKS_PER_ADDRESS", 20)
 # Hand-off to Fachverfahren: attempts per delivery, the first wait (it doubles, up to an hour),
 # and whether plain http is allowed beyond this machine (never in production).

@@ -300,6 +300,35 @@ def test_reloading_the_return_page_asks_the_provider_at_most_six_times_a_minute(
     assert len(asked) == 7  # booked is final: never asked again
 
 
+def test_a_notification_beyond_the_limit_is_followed_by_a_poll(version, paypage, client, limit_clock):
+    submission = submit(version)
+    begin(owning(client, submission), submission)
+    payment = Payment.objects.get(submission=submission)
+    body = {"transactionId": payment.transaction_id, "status": "BOOKED"}
+    for _ in range(6):  # someone who learnt the transaction id spends the minute's asks
+        notify(client, body)
+    paypage.settle(payment.transaction_id, "BOOKED")
+    assert notify(client, body) == 204  # the provider's real one: not asked now, but soon after
+    payment.refresh_from_db()
+    assert payment.status == Status.BOOKED
+    assert payment.events.get(status=Status.BOOKED).source == PaymentEvent.Source.POLL
+
+
+def test_on_the_database_queue_the_poll_waits_a_minute_and_is_queued_once(
+    version, paypage, client, limit_clock, database_queue
+):
+    from django_tasks_db.models import DBTaskResult
+
+    submission = submit(version)
+    begin(owning(client, submission), submission)
+    payment = Payment.objects.get(submission=submission)
+    for _ in range(9):
+        notify(client, {"transactionId": payment.transaction_id})
+    polls = DBTaskResult.objects.filter(task_path="kreiswerk.payments.tasks.payment_poll")
+    assert polls.count() == 1
+    assert polls.get().run_after > timezone.now() + timedelta(seconds=50)
+
+
 def test_the_return_page_asks_again_in_the_next_minute(version, paypage, client, settings, limit_clock):
     settings.KREISWERK_PAYMENT_ASKS_PER_MINUTE = 1
     submission = submit(version)

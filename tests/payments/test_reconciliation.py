@@ -86,9 +86,9 @@ def test_the_daily_list_as_csv_and_xlsx(itemised, tmp_path):
     call_command("payments", "reconcile", "--date", day.isoformat(), "--output", str(target), stdout=io.StringIO())
     text = target.read_bytes().decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text), delimiter=";"))
-    assert rows[0][-1] == "Haushaltsstelle" and rows[0][0] == "Kassenzeichen"
+    assert rows[0][-2:] == ["Haushaltsstelle", "Status"] and rows[0][0] == "Kassenzeichen"
     assert [row[0] for row in rows[1:]] == ["KZ-2026-000007", "KZ-2026-000007"]
-    assert [row[8] for row in rows[1:]] == ["20,00", "6,00"] and rows[1][-1] == "1.1220.1100"
+    assert [row[8] for row in rows[1:]] == ["20,00", "6,00"] and rows[1][-2:] == ["1.1220.1100", "bezahlt"]
     assert rows[1][2] == "20.11.2026 00:30"
 
     sheet_file = tmp_path / "kasse.xlsx"

@@ -373,6 +373,7 @@ def test_resume_links_are_limited_per_draft_and_per_address(
         refused = client.post(first, {"email": "opfer@example.org"})
         assert refused.status_code == 429
         assert "zu viele Links" in refused.content.decode() and 'href="#feld-email"' in refused.content.decode()
+        assert "in 60 Minuten noch einmal" in refused.content.decode() and refused["Retry-After"] == "3600"
         other = Client()  # a new draft from the same address: the address has one link left
         second = save_url(other)
         assert other.post(second, {"email": "b@example.org"}).status_code == 200
@@ -385,6 +386,26 @@ def test_resume_links_are_limited_per_draft_and_per_address(
     assert draft_of(first).resume_email == "erika.m@example.org"  # the refused address was not kept
     limit_clock.now += 3600
     assert client.post(first, {"email": "erika@example.org"}).status_code == 200
+
+
+def test_one_recipient_gets_few_links_whoever_asks(publish_assistant, settings, limit_clock):
+    settings.KREISWERK_RESUME_LINKS_PER_RECIPIENT = 2
+    version = publish_assistant(licence_definition())
+    answers = []
+    for number in range(3):  # three hosts, three drafts, one victim
+        browser = Client(REMOTE_ADDR=f"198.51.100.{number + 1}")
+        url = reverse("runner:save", args=[draft_of(start(browser, version)).pk])
+        answers.append(browser.post(url, {"email": "Opfer@Example.org" if number else "opfer@example.org"}))
+    assert [answer.status_code for answer in answers] == [200, 200, 429]
+
+
+def test_a_client_without_a_known_address_is_limited_by_draft_and_recipient(publish_assistant, settings, limit_clock):
+    settings.KREISWERK_RESUME_LINKS_PER_ADDRESS = 1
+    version = publish_assistant(licence_definition())
+    for number in range(2):  # as behind a proxy on a unix socket: no address; nobody shares a bucket
+        browser = Client(REMOTE_ADDR="")
+        url = reverse("runner:save", args=[draft_of(start(browser, version)).pk])
+        assert browser.post(url, {"email": f"person{number}@example.org"}).status_code == 200
 
 
 def test_an_internal_assistant_needs_a_staff_login(publish_assistant, client, caseworker, staff_client):

@@ -2,28 +2,84 @@
 
 from __future__ import annotations
 
-import hashlib
+import ipaddress
 import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from django.core.cache import cache
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+
+from .models import Allowance
 
 
-def allowance_take(*, scope: str, key: str, limit: int, window_seconds: int) -> bool:
-    """Use one of ``limit`` uses of ``key`` per window; False when the window's uses are spent.
+@dataclass(frozen=True)
+class Limit:
+    """At most ``uses`` per window of ``window_seconds`` (aligned to the clock) for ``key`` in ``scope``."""
 
-    Each use is its own cache entry, created with ``add``, which is atomic in the database
-    cache and in Redis alike, so processes behind one address never hand out more than
-    ``limit`` uses between them. Windows are aligned to the clock: every process agrees on
-    the current one without storing when it began.
+    scope: str
+    key: str
+    uses: int
+    window_seconds: int
+
+
+class _Spent(Exception):
+    pass
+
+
+def allowance_take(*limits: Limit) -> bool:
+    """One use of every limit, or none at all: False when any of them is spent this window.
+
+    Each use is a conditional ``UPDATE … SET used = used + 1 WHERE used < uses`` on the
+    window's row, atomic in PostgreSQL and SQLite alike, so processes behind one address
+    never hand out more than ``uses`` between them. When one limit is spent, the uses
+    already taken in this call are rolled back: a refused request costs no other budget.
     """
-    if limit <= 0:
+    now = int(time.time())
+    try:
+        with transaction.atomic():
+            for limit in limits:
+                if not _take(limit, now):
+                    raise _Spent
+    except _Spent:
         return False
-    window = int(time.time()) // window_seconds
-    # Hashed: keys may hold addresses, and the cache is no place for personal data.
-    digest = hashlib.sha256(f"{scope}\0{key}\0{window}".encode()).hexdigest()[:32]
-    names = [f"allowance:{digest}:{use}" for use in range(limit)]
-    # The entries outlive their window a little; an old window's entries are never read again.
-    timeout = window_seconds + 60
-    taken = cache.get_many(names)
-    # any() stops at the first use won, so a grant costs one add, not ``limit`` of them.
-    return any(name not in taken and cache.add(name, 1, timeout=timeout) for name in names)
+    return True
+
+
+def _take(limit: Limit, now: int) -> bool:
+    if limit.uses <= 0:
+        return False
+    window = now // limit.window_seconds
+    key = salted_hmac("kreiswerk.allowance", f"{limit.scope}\0{limit.key}", algorithm="sha256").hexdigest()
+    until = datetime.fromtimestamp((window + 1) * limit.window_seconds, tz=UTC)
+    row, _ = Allowance.objects.get_or_create(scope=limit.scope, key=key, window=window, defaults={"until": until})
+    return Allowance.objects.filter(pk=row.pk, used__lt=limit.uses).update(used=F("used") + 1) == 1
+
+
+def window_left(window_seconds: int) -> int:
+    """Seconds until the current window ends (for a ``Retry-After`` header)."""
+    return window_seconds - int(time.time()) % window_seconds
+
+
+def allowances_purge() -> int:
+    deleted, _ = Allowance.objects.filter(until__lt=timezone.now()).delete()
+    return deleted
+
+
+def client_bucket(address: str | None) -> str | None:
+    """What counts as one client: an IPv4 address, or the /64 network of an IPv6 one.
+
+    An IPv6 host usually has a whole /64 to itself and could take a new address for
+    every request.
+    """
+    if not address:
+        return None
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)

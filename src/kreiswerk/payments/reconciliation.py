@@ -19,7 +19,7 @@ from django.utils import timezone
 from kreiswerk.submissions.export import neutralise
 from kreiswerk.submissions.receipt import TIME_ZONE
 
-from .models import RECEIVED, Payment
+from .models import RECEIVED, Payment, Status
 
 BASE_COLUMNS = [
     "Kassenzeichen",
@@ -31,8 +31,11 @@ BASE_COLUMNS = [
     "Organisationseinheit",
     "Position",
     "Betrag (EUR)",
-    "Status",
 ]
+
+
+# The list is German whatever the language of the person downloading it.
+STATUS_WORDS = {Status.BOOKED: "bezahlt", Status.DUPLICATE: "doppelt bezahlt, zu erstatten"}
 
 
 def booked_on(day: datetime.date, *, mandant=None, units=None):
@@ -57,7 +60,8 @@ def reconciliation_rows(payments) -> tuple[list[str], Iterator[list]]:
     booking_keys = sorted(
         {key for payment in payments for item in payment.line_items for key in item.get("booking", {})}
     )
-    header = [*BASE_COLUMNS, *(key.replace("_", " ").capitalize() for key in booking_keys)]
+    # Status comes last, so the booking keys keep their columns for imports that read by position.
+    header = [*BASE_COLUMNS, *(key.replace("_", " ").capitalize() for key in booking_keys), "Status"]
 
     def rows() -> Iterator[list]:
         for payment in payments:
@@ -74,8 +78,8 @@ def reconciliation_rows(payments) -> tuple[list[str], Iterator[list]]:
                     submission.unit.name,
                     item.get("description", ""),
                     Decimal(item["amount"]),
-                    payment.get_status_display(),
                     *(booking.get(key, "") for key in booking_keys),
+                    STATUS_WORDS[payment.status],
                 ]
 
     return header, rows()

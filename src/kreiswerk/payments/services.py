@@ -21,7 +21,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kreiswerk.assistants.definition import localized
-from kreiswerk.operations.services import allowance_take
+from kreiswerk.jobs import enqueue_later
+from kreiswerk.operations.services import Limit, allowance_take
 from kreiswerk.submissions.models import Submission
 
 from .base import ProviderError, Transaction
@@ -139,16 +140,28 @@ def payment_refresh(*, payment: Payment, source: str) -> Payment:
     Return page and notifications can be called by anyone who knows the address, so the
     provider is asked at most ``KREISWERK_PAYMENT_ASKS_PER_MINUTE`` times a minute per
     payment and source (a reload loop never silences the provider's notifications); beyond
-    that the payment is shown as last recorded, and the next ask or the expiry run catches up.
+    that the page shows the payment as last recorded. A notification is not sent again, so
+    one refused by the limit has the payment asked about once more a minute later.
     """
-    if payment.is_final or allowance_take(
-        scope=f"payment-ask-{source}",
-        key=str(payment.pk),
-        limit=settings.KREISWERK_PAYMENT_ASKS_PER_MINUTE,
-        window_seconds=60,
-    ):
+    if payment.is_final:
+        return payment
+    limit = Limit(f"payment-ask-{source}", str(payment.pk), settings.KREISWERK_PAYMENT_ASKS_PER_MINUTE, 60)
+    if allowance_take(limit):
         _ask(payment, source=source)
+    elif source == PaymentEvent.Source.NOTIFICATION and allowance_take(Limit("payment-poll", str(payment.pk), 1, 60)):
+        from .tasks import payment_poll
+
+        enqueue_later(payment_poll, 60, payment_id=str(payment.pk))
     return payment
+
+
+class ProviderNotAsked(Exception):
+    """The provider could not be asked; the job tries again later."""
+
+
+def payment_poll_now(*, payment: Payment) -> None:
+    if not _ask(payment, source=PaymentEvent.Source.POLL):
+        raise ProviderNotAsked(str(payment.pk))
 
 
 def _ask(payment: Payment, *, source: str) -> bool:
@@ -203,6 +216,8 @@ def _settle(payment: Payment, found: Transaction, *, source: str) -> None:
                 )
                 followup_enqueue(payment.submission)
     except IntegrityError:
+        if not Payment.objects.filter(submission_id=payment.submission_id, status=Status.BOOKED).exists():
+            raise  # not the one conflict that is expected here
         # A second payment of the same application was booked: the money came in and is to be refunded.
         logger.error("payment %s: the submission is paid already; this one needs a refund", payment.pk)
         with transaction.atomic():

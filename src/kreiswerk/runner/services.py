@@ -13,7 +13,7 @@ from django.utils import timezone
 from kreiswerk.crypto.files import delete_stored
 from kreiswerk.identity.attributes import FROM_DOCUMENT
 from kreiswerk.jobs import enqueue_on_commit
-from kreiswerk.operations.services import allowance_take
+from kreiswerk.operations.services import Limit, allowance_take, client_bucket
 from kreiswerk.submissions.models import Attachment
 
 from .models import Draft, StepCount, StepCountMonth
@@ -127,22 +127,27 @@ def draft_resume_token_create(*, draft: Draft) -> str:
 
 
 class ResumeLinkLimited(Exception):
-    """Too many resume links in the last hour, for this draft or from this client address."""
+    """Too many resume links this hour: for the draft, the recipient or the client address."""
 
 
 def draft_resume_link_request(*, draft: Draft, email: str, client_address: str | None) -> None:
     """Remember the address (encrypted) and send the link from a job (the token never enters the queue).
 
-    Anyone can start a draft and name any address, so the mails are limited per hour,
-    per draft and per client address: the form must not become a way to flood inboxes.
+    Anyone can start a draft and name any address, so the mails are limited per clock
+    hour, per draft, per recipient and per client address: the form must not become a
+    way to flood inboxes. A client whose address is unknown is limited by the others.
     """
     from .tasks import draft_resume_link_send
 
-    per_draft = ("resume-link-draft", str(draft.pk), settings.KREISWERK_RESUME_LINKS_PER_DRAFT)
-    per_address = ("resume-link-address", client_address or "", settings.KREISWERK_RESUME_LINKS_PER_ADDRESS)
-    for scope, key, limit in (per_draft, per_address):
-        if not allowance_take(scope=scope, key=key, limit=limit, window_seconds=3600):
-            raise ResumeLinkLimited
+    limits = [
+        Limit("resume-link-draft", str(draft.pk), settings.KREISWERK_RESUME_LINKS_PER_DRAFT, 3600),
+        Limit("resume-link-recipient", email.lower(), settings.KREISWERK_RESUME_LINKS_PER_RECIPIENT, 3600),
+    ]
+    client = client_bucket(client_address)
+    if client is not None:
+        limits.append(Limit("resume-link-address", client, settings.KREISWERK_RESUME_LINKS_PER_ADDRESS, 3600))
+    if not allowance_take(*limits):
+        raise ResumeLinkLimited
     draft.resume_email = email
     draft.save(update_fields=["resume_email", "updated_at"])
     enqueue_on_commit(draft_resume_link_send, draft_id=str(draft.pk))

@@ -24,6 +24,7 @@ from kreiswerk.assistants.selectors import assistants_open, published_version
 from kreiswerk.audit.services import client_address
 from kreiswerk.identity.models import TrustLevel, requirement
 from kreiswerk.identity.selectors import allow_login_page, citizen_login, login_available, session_login
+from kreiswerk.operations.services import window_left
 from kreiswerk.payments.selectors import allow_pay_page, fee_context
 from kreiswerk.submissions.filecheck import FileRejected
 from kreiswerk.submissions.links import status_path
@@ -581,14 +582,19 @@ def save(request, draft_id):
             try:
                 services.draft_resume_link_request(draft=draft, email=email, client_address=client_address(request))
             except services.ResumeLinkLimited:
-                error = _(
-                    "In der letzten Stunde wurden von hier schon zu viele Links angefordert. Ihre Angaben sind "
-                    "gespeichert: Sie können den Antrag weiter ausfüllen oder es in einer Stunde noch einmal versuchen."
-                )
+                retry_after = window_left(3600)
+                minutes = -(-retry_after // 60)
+                error = ngettext(
+                    "In kurzer Zeit wurden zu viele Links angefordert. Ihre Angaben sind gespeichert: Sie können den "
+                    "Antrag weiter ausfüllen oder es in %(minutes)d Minute noch einmal versuchen.",
+                    "In kurzer Zeit wurden zu viele Links angefordert. Ihre Angaben sind gespeichert: Sie können den "
+                    "Antrag weiter ausfüllen oder es in %(minutes)d Minuten noch einmal versuchen.",
+                    minutes,
+                ) % {"minutes": minutes}
                 status = 429
             else:
                 return render(request, "runner/saved.html", {"draft": draft, "email": email})
-    return render(
+    response = render(
         request,
         "runner/save.html",
         {
@@ -600,6 +606,9 @@ def save(request, draft_id):
         },
         status=status,
     )
+    if status == 429:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 @never_cache

@@ -6,12 +6,24 @@ DETAIL = "doppelt bezahlt: zu erstatten"
 
 
 def double_payments_received(apps, schema_editor):
-    """Earlier releases kept a second booking as CANCELED with this note: it is money received."""
+    """Earlier releases kept a second booking as CANCELED with this note: it is money received.
+
+    The first note tells when it was booked (a replayed notification could add more).
+    """
     Payment = apps.get_model("payments", "Payment")
     PaymentEvent = apps.get_model("payments", "PaymentEvent")
-    for event in PaymentEvent.objects.filter(detail=DETAIL, payment__status="CANCELED").select_related("payment"):
-        Payment.objects.filter(pk=event.payment_id).update(status="DUPLICATE", booked_at=event.at)
-        PaymentEvent.objects.filter(pk=event.pk).update(status="DUPLICATE")
+    notes = PaymentEvent.objects.filter(detail=DETAIL, payment__status="CANCELED").order_by("payment_id", "at", "id")
+    for note in notes:
+        Payment.objects.filter(pk=note.payment_id, status="CANCELED").update(status="DUPLICATE", booked_at=note.at)
+    PaymentEvent.objects.filter(detail=DETAIL).update(status="DUPLICATE")
+
+
+def double_payments_back(apps, schema_editor):
+    """The earlier release knows no DUPLICATE: back to the cancelled record with its note."""
+    Payment = apps.get_model("payments", "Payment")
+    PaymentEvent = apps.get_model("payments", "PaymentEvent")
+    Payment.objects.filter(status="DUPLICATE").update(status="CANCELED", booked_at=None)
+    PaymentEvent.objects.filter(status="DUPLICATE").update(status="BOOKED")
 
 
 class Migration(migrations.Migration):
@@ -31,5 +43,5 @@ class Migration(migrations.Migration):
             name='status',
             field=models.CharField(choices=[('INITIAL', 'offen'), ('BOOKED', 'bezahlt'), ('FAILED', 'fehlgeschlagen'), ('CANCELED', 'abgebrochen'), ('DUPLICATE', 'doppelt bezahlt, zu erstatten')], max_length=10),
         ),
-        migrations.RunPython(double_payments_received, migrations.RunPython.noop),
+        migrations.RunPython(double_payments_received, double_payments_back),
     ]

@@ -4,6 +4,7 @@ from kreiswerk.api.idempotency import idempotency_keys_purge
 from kreiswerk.cockpit.rollup import rollup_refresh
 from kreiswerk.handoff.services import deliveries_requeue_due
 from kreiswerk.identity.services import login_requests_purge
+from kreiswerk.operations.services import allowances_purge
 from kreiswerk.payments.services import payments_expire
 from kreiswerk.runner.services import drafts_purge
 
@@ -12,7 +13,8 @@ class Command(BaseCommand):
     help = (
         "Löscht abgelaufene Entwürfe samt Dateien und alte Idempotenzschlüssel der API; "
         "stößt fällige oder liegen gebliebene Übergaben an Fachverfahren an; lässt unbezahlte Anträge verfallen; "
-        "löscht Anmeldeanfragen, die älter als einen Tag sind; aktualisiert die Tageszahlen des Cockpits."
+        "löscht Anmeldeanfragen, die älter als einen Tag sind, und abgelaufene Zählstände der Ratenbegrenzung; "
+        "aktualisiert die Tageszahlen des Cockpits."
     )
 
     def handle(self, *args, **options):
@@ -26,6 +28,8 @@ class Command(BaseCommand):
         self.stdout.write(f"{expired} Anträge ohne rechtzeitige Zahlung verfallen.")
         logins = login_requests_purge()
         self.stdout.write(f"{logins} alte Anmeldeanfragen gelöscht.")
+        allowances = allowances_purge()
+        self.stdout.write(f"{allowances} abgelaufene Zählstände der Ratenbegrenzung gelöscht.")
         # The cockpit refreshes on reading too; this keeps the marks few when nobody looks for weeks.
         refreshed = rollup_refresh()
         self.stdout.write(f"{refreshed} geänderte Tage der Cockpit-Zahlen neu berechnet.")
