@@ -628,12 +628,8 @@ def _fee_context(case) -> dict:
     payments = list(Payment.objects.filter(submission_id=case.submission_id).prefetch_related("refunds"))
     order = {Status.DUPLICATE: 0, Status.BOOKED: 1}
     candidates = sorted((payment for payment in payments if payment.status in order), key=lambda p: order[p.status])
-    refundable = next((payment for payment in candidates if _refund_left(payment)), None)
+    refundable = next((payment for payment in candidates if payment.refundable_amount > 0), None)
     return {"payments": payments, "refundable": refundable, "refund_form": forms.RefundForm()}
-
-
-def _refund_left(payment) -> bool:
-    return sum(refund.amount for refund in payment.refunds.all()) < payment.amount
 
 
 def _refund(request, case):

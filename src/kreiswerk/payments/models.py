@@ -1,4 +1,5 @@
 import uuid
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -70,6 +71,11 @@ class Payment(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status != Status.INITIAL
+
+    @property
+    def refundable_amount(self) -> Decimal:
+        """What is left to pay back: the amount less all refunds recorded (prefetch ``refunds`` for lists)."""
+        return self.amount - sum((refund.amount for refund in self.refunds.all()), Decimal("0.00"))
 
 
 class PaymentEvent(models.Model):

@@ -290,11 +290,10 @@ def refund_record(*, payment: Payment, amount: Decimal, reason: str, actor) -> R
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
         if payment.status not in RECEIVED:
             raise RefundRefused(_("Erstatten lässt sich nur eine bezahlte Gebühr."))
-        refunded = sum((refund.amount for refund in payment.refunds.all()), Decimal("0.00"))
-        if amount <= 0 or amount + refunded > payment.amount:
+        left = payment.refundable_amount
+        if amount <= 0 or amount > left:
             raise RefundRefused(
-                _("Es lassen sich höchstens %(left)s € erstatten.")
-                % {"left": f"{payment.amount - refunded:.2f}".replace(".", ",")}
+                _("Es lassen sich höchstens %(left)s € erstatten.") % {"left": f"{left:.2f}".replace(".", ",")}
             )
         refund = Refund.objects.create(payment=payment, amount=amount, reason=reason.strip(), recorded_by=actor)
         audit_record(
